@@ -1,0 +1,40 @@
+"""report: Metrics of every victim (+ attack, history, dataset) -> Report: summary table
+(JSON, Markdown), Fig. 4 poisoned-sample grid, Fig. 5 search curve, bar chart of the arms."""
+
+from __future__ import annotations
+
+import os
+
+from components import base
+from evoshift_tf import plots, report
+
+
+def execute(inputs, outputs, params, work_dir):
+    metrics_dirs = inputs["metrics"]
+    metrics_dirs = [metrics_dirs] if isinstance(metrics_dirs, str) else list(metrics_dirs)
+    rows = [base.read_json(os.path.join(d, "metrics.json")) for d in metrics_dirs]
+    table = report.summarize(rows)
+    out = outputs["report"]
+    base.write_json(os.path.join(out, "summary.json"), {"arms": table, "victims": rows})
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(report.markdown(table) + "\n")
+    plots.arm_bars(os.path.join(out, "arms.png"), table)
+    if "dataset" in inputs and "attack" in inputs:
+        dataset = base.load_dataset(inputs["dataset"])
+        attack = base.load_attack(inputs["attack"], dataset.info)
+        plots.poisoned_grid(os.path.join(out, "poisoned_samples.png"), attack, dataset.train,
+                            dataset.info)
+    if "history" in inputs:
+        plots.search_curve(os.path.join(out, "search_curve.png"),
+                           base.read_json(os.path.join(inputs["history"], "history.json")))
+
+
+SPEC = base.ComponentSpec(
+    name="report",
+    inputs={"metrics": base.METRICS, "dataset": base.DATASET, "attack": base.ATTACK,
+            "history": base.HISTORY},
+    optional_inputs=("dataset", "attack", "history"),
+    outputs={"report": base.REPORT}, parameters={}, executor=execute)
+
+if __name__ == "__main__":
+    base.main(SPEC)

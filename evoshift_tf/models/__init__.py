@@ -1,0 +1,4 @@
+"""Model zoo: a registry of Keras 3 victims (``get(name, input_shape, num_classes)``)."""
+
+from evoshift_tf.models.registry import get, names, register  # noqa: F401
+from evoshift_tf.models import simple_cnn  # noqa: F401  (registers graynet, colornet)

@@ -1,0 +1,181 @@
+"""Victim training: one custom loop that serves every ``tf.distribute`` strategy.
+
+Keras 3's ``fit`` fails under ``MultiWorkerMirroredStrategy`` (keras-team/keras#20585), so the
+loop is written once by hand: model and optimizer are created in ``strategy.scope()``, the
+dataset is distributed, a ``tf.function`` epoch calls ``strategy.run`` per step, and the loss is
+averaged over the *global* batch (``tf.nn.compute_average_loss``) so replicas do not double count.
+Seeded: the weights come from ``seed`` and the batch order of epoch ``e`` from ``(seed, e)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """A victim training recipe.
+
+    Attributes:
+      epochs: passes over the training set.
+      batch_size: global batch size (split across replicas).
+      optimizer: one of ``OPTIMIZERS`` (paper default Adam, Sec. VIII).
+      learning_rate: step size (Adam 1e-3, the Keras default).
+      momentum: SGD momentum (0 = plain SGD).
+      seed: weights and batch order.
+    """
+
+    epochs: int = 5
+    batch_size: int = 128
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    momentum: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; known: {list(OPTIMIZERS)}")
+        if self.epochs < 1 or self.batch_size < 1 or not self.learning_rate > 0:
+            raise ValueError(f"need epochs >= 1, batch_size >= 1, learning_rate > 0; got "
+                             f"{self.epochs}, {self.batch_size}, {self.learning_rate}")
+
+    @classmethod
+    def smoke(cls, **overrides) -> "TrainConfig":
+        return cls(**{**dict(epochs=2, batch_size=32), **overrides})
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """The trained model and one dict per epoch (loss, train accuracy, eval accuracies, time)."""
+
+    model: keras.Model
+    history: list[dict]
+
+
+def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
+    if config.optimizer == "adam":
+        return keras.optimizers.Adam(config.learning_rate)
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(config.learning_rate, momentum=config.momentum)
+    return keras.optimizers.RMSprop(config.learning_rate)
+
+
+def predict_logits(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """``images [N, H, W, C]`` (uint8 ok) -> logits ``[N, K] float32``."""
+    out = [model(tf.cast(images[i:i + batch_size], tf.float32), training=False)
+           for i in range(0, len(images), batch_size)]
+    return np.concatenate([keras.ops.convert_to_numpy(o) for o in out])
+
+
+def predict_labels(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    return predict_logits(model, images, batch_size).argmax(-1)
+
+
+def _epoch_dataset(x, y, batch_size, seed, epoch):
+    order = np.random.default_rng([seed, epoch]).permutation(len(y))
+    ds = tf.data.Dataset.from_tensor_slices((x[order], y[order]))
+    return ds.batch(batch_size, drop_remainder=True).map(
+        lambda a, b: (tf.cast(a, tf.float32), b)).prefetch(2)
+
+
+def train(build_model: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray,
+          config: TrainConfig = TrainConfig(), strategy: tf.distribute.Strategy | None = None,
+          eval_sets: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+          checkpoint_dir: str | None = None) -> TrainResult:
+    """Train ``build_model()`` on ``x [N, H, W, C] uint8``, ``y [N]`` with a custom loop.
+
+    Args:
+      build_model: returns a fresh Keras model emitting logits; called in ``strategy.scope()``.
+      strategy: any ``tf.distribute`` strategy (default: the current one).
+      eval_sets: ``name -> (x, y)`` measured after every epoch (e.g. clean test accuracy).
+      checkpoint_dir: if given, a ``tf.train.Checkpoint`` (model, optimizer, epoch) is written
+        after every epoch and a run found there resumes at the next epoch.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    if len(y) < config.batch_size:
+        raise ValueError(f"{len(y)} training images is fewer than one batch ({config.batch_size})")
+    keras.utils.set_random_seed(config.seed)
+    with strategy.scope():
+        model = build_model()
+        optimizer = make_optimizer(config)
+        optimizer.build(model.trainable_variables)
+        epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
+    manager = None
+    if checkpoint_dir:
+        ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
+        manager = tf.train.CheckpointManager(ckpt, checkpoint_dir, max_to_keep=1)
+        if manager.latest_checkpoint:
+            ckpt.restore(manager.latest_checkpoint)
+            logging.info("resuming training at epoch %d", int(epoch_var.numpy()))
+    history = list(_load_history(checkpoint_dir)) if manager and manager.latest_checkpoint else []
+    gb = config.batch_size
+
+    def step_fn(xb, yb):
+        with tf.GradientTape() as tape:
+            logits = model(xb, training=True)
+            per_example = keras.losses.sparse_categorical_crossentropy(yb, logits, from_logits=True)
+            loss = tf.nn.compute_average_loss(per_example, global_batch_size=gb)
+            if model.losses:
+                loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, -1), yb), tf.float32))
+        return tf.reduce_sum(per_example), correct
+
+    @tf.function
+    def run_epoch(dist_ds):
+        totals = tf.zeros([2])
+        for xb, yb in dist_ds:
+            loss_sum, correct = strategy.run(step_fn, args=(xb, yb))
+            totals += tf.stack([strategy.reduce(tf.distribute.ReduceOp.SUM, loss_sum, axis=None),
+                                strategy.reduce(tf.distribute.ReduceOp.SUM, correct, axis=None)])
+        return totals
+
+    seen = (len(y) // gb) * gb
+    progbar = keras.utils.Progbar(config.epochs, unit_name="epoch", verbose=1 if
+                                  os.isatty(2) else 0)
+    for epoch in range(int(epoch_var.numpy()), config.epochs):
+        start = time.time()
+        dist = strategy.experimental_distribute_dataset(
+            _epoch_dataset(x, y, gb, config.seed, epoch))
+        loss_sum, correct = run_epoch(dist).numpy()
+        row = {"epoch": epoch + 1, "loss": float(loss_sum / seen),
+               "train_accuracy": float(correct / seen), "seconds": time.time() - start}
+        for name, (ex, ey) in (eval_sets or {}).items():
+            row[f"{name}_accuracy"] = float(np.mean(predict_labels(model, ex) == ey))
+        history.append(row)
+        epoch_var.assign(epoch + 1)
+        if manager:
+            manager.save()
+            _save_history(checkpoint_dir, history)
+        logging.info("epoch %d/%d %s", epoch + 1, config.epochs,
+                     " ".join(f"{k}={v:.4f}" for k, v in row.items() if k != "epoch"))
+        progbar.update(epoch + 1)
+    return TrainResult(model, history)
+
+
+def _save_history(directory: str, history: list[dict]) -> None:
+    import json
+    tmp = os.path.join(directory, "history.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(history, f)
+    os.replace(tmp, os.path.join(directory, "history.json"))
+
+
+def _load_history(directory: str) -> list[dict]:
+    import json
+    path = os.path.join(directory, "history.json")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return json.load(f)
