@@ -175,15 +175,19 @@ def load_tfds(name: str, data_dir: str | None = None) -> Dataset:
         raise DatasetError(f"unknown tfds dataset {name!r}; known: {sorted(TFDS_NAMES)}")
     try:
         splits, tinfo = tfds.load(TFDS_NAMES[name], split=["train", "test"], data_dir=data_dir,
-                                  download=False, as_supervised=True, batch_size=-1,
-                                  with_info=True)
+                                  download=False, as_supervised=True, with_info=True)
     except Exception as e:  # tfds raises AssertionError / DatasetNotFoundError variants
         raise DatasetError(
             f"tensorflow-datasets has no prepared copy of {name!r} in "
             f"{data_dir or '~/tensorflow_datasets'} ({type(e).__name__}: {e}). Prepare it on a "
             f"machine with internet (`tfds build {name}`) and copy the folder, or pass an .npz "
             "with x_train, y_train, x_test, y_test.") from e
-    (xtr, ytr), (xte, yte) = [tuple(np.asarray(t) for t in s) for s in splits]
+
+    def collect(ds):
+        xs, ys = zip(*tfds.as_numpy(ds.batch(4096)))
+        return np.concatenate(xs), np.concatenate(ys)
+
+    (xtr, ytr), (xte, yte) = collect(splits[0]), collect(splits[1])
     label = tinfo.features["label"]
     info = DatasetInfo(name, int(label.num_classes), tuple(int(s) for s in xtr.shape[1:]),
                        tuple(label.names))
