@@ -19,13 +19,13 @@ def execute(inputs, outputs, params, work_dir):
                               params["rate"], params["seed"])
     x = attack.apply(a, dataset.train.x, dataset.train.y, mask)
     poisoned = data.Dataset(dataset.info, data.Split(x, dataset.train.y), dataset.test)
-    base.save_dataset(outputs["dataset"], poisoned)
-    np.save(os.path.join(outputs["dataset"], "poisoned_mask.npy"), mask)
+    base.save_dataset(outputs["poisoned"], poisoned)
+    np.save(os.path.join(outputs["poisoned"], "poisoned_mask.npy"), mask)
 
 
 SPEC = base.ComponentSpec(
     name="poison", inputs={"dataset": base.DATASET, "attack": base.ATTACK},
-    outputs={"dataset": base.DATASET},
+    outputs={"poisoned": base.DATASET},
     parameters={
         "classes": base.Parameter(int, -1, "attack only classes 0..k-1 (Sec. VIII-C); -1 = all"),
         "rate": base.Parameter(float, 1.0, "fraction of each attacked class's training images "

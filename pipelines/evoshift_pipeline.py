@@ -43,7 +43,7 @@ def create_pipeline(dataset: str = "fashion_mnist", data_dir: str = "",
         if attack_ref is not None:
             nodes.append(Node(f"poison_{arm}", poison.SPEC, {"dataset": data, "attack": attack_ref},
                               dict(poison_params or {})))
-            train_data = Ref(f"poison_{arm}", "dataset")
+            train_data = Ref(f"poison_{arm}", "poisoned")
         for s in seeds:
             victim = f"train_{arm}_s{s}"
             nodes.append(Node(victim, train_victim.SPEC, {"dataset": train_data},

@@ -1,0 +1,70 @@
+import os
+
+import pytest
+
+from components import base, baseline, ingest, poison, search
+
+
+def _ingest(tmp_path, npz):
+    out = str(tmp_path / "data")
+    base.run_executor(ingest.SPEC, {}, {"dataset": out}, {"dataset": npz})
+    return out
+
+
+def test_artifacts_document_themselves(tmp_path, npz_dataset):
+    out = _ingest(tmp_path, npz_dataset)
+    meta = base.read_metadata(out)
+    assert meta["type"] == base.DATASET and meta["producer"] == "ingest"
+    assert meta["parameters"]["dataset"] == npz_dataset
+    assert base.is_complete(out)
+    with open(os.path.join(out, "info.json"), "a") as f:
+        f.write(" ")
+    assert not base.is_complete(out), "a changed payload must not pass as the recorded one"
+
+
+def test_a_crashing_executor_leaves_no_output(tmp_path, npz_dataset):
+    def boom(inputs, outputs, params, work_dir):
+        open(os.path.join(outputs["dataset"], "half.npz"), "w").write("x")
+        raise RuntimeError("crash")
+
+    spec = base.ComponentSpec("boom", {}, {"dataset": base.DATASET}, {}, boom)
+    out = str(tmp_path / "never")
+    with pytest.raises(RuntimeError):
+        base.run_executor(spec, {}, {"dataset": out}, {})
+    assert not os.path.exists(out)
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".never")]
+
+
+def test_missing_and_wrong_type_inputs_are_named(tmp_path, npz_dataset):
+    data = _ingest(tmp_path, npz_dataset)
+    with pytest.raises(FileNotFoundError, match="no artifact"):
+        base.run_executor(poison.SPEC, {"dataset": str(tmp_path / "nope"), "attack": data},
+                          {"poisoned": str(tmp_path / "p")}, {})
+    with pytest.raises(ValueError, match="expected PixelAttack"):
+        base.run_executor(poison.SPEC, {"dataset": data, "attack": data},
+                          {"poisoned": str(tmp_path / "p")}, {})
+    with pytest.raises(ValueError, match="unknown parameter"):
+        base.run_executor(baseline.SPEC, {"dataset": data}, {"attack": str(tmp_path / "a")},
+                          {"pixels": 2})
+    with pytest.raises(ValueError, match="not a int"):
+        base.run_executor(baseline.SPEC, {"dataset": data}, {"attack": str(tmp_path / "a")},
+                          {"num_pixels": "many"})
+
+
+def test_attack_for_another_image_shape_is_refused(tmp_path, npz_dataset, tiny_color):
+    from evoshift_tf import attack
+    data = _ingest(tmp_path, npz_dataset)
+    folder = tmp_path / "color_attack"
+    folder.mkdir()
+    a = attack.random_attack(3, 1, tiny_color.info.image_shape)
+    attack.save(a, str(folder / "attack.json"))
+    base.write_json(str(folder / base.METADATA), {"type": base.ATTACK, "content_hash": "x"})
+    with pytest.raises(attack.AttackError, match="attack is for images"):
+        base.run_executor(poison.SPEC, {"dataset": data, "attack": str(folder)},
+                          {"poisoned": str(tmp_path / "p")}, {})
+    assert not os.path.exists(tmp_path / "p")
+
+
+def test_search_component_cli_help_lists_every_parameter():
+    for name, p in search.SPEC.parameters.items():
+        assert p.help, f"parameter {name} has no help"
