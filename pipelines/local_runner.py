@@ -1,12 +1,13 @@
 """Run a pipeline in this process: topological order, one folder per output under a run root,
 reuse of steps whose inputs and parameters are unchanged, resume after a crash (a step's
-checkpoints live in ``<run_root>/<node>/.work``; finished outputs are never rewritten)."""
+checkpoints live in ``<run_root>/<node>/.work/<fingerprint>`` until the step finishes)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import shutil
 import time
 
 from absl import logging
@@ -62,13 +63,17 @@ def run(pipeline: Pipeline, run_root: str) -> dict[str, dict]:
                          len(order), node.id)
         else:
             status = "ran"
+            # Checkpoints are keyed by the fingerprint: a rerun with the same inputs and
+            # parameters resumes; changed parameters start afresh.
+            work_dir = os.path.join(run_root, node.id, ".work", fp[:16])
             logging.info("[%d/%d] %s: running %s", i + 1, len(order), node.id,
                          node.component.name)
             base.run_executor(node.component, inputs,
                               {o: output_dir(run_root, node.id, o) for o in node.component.outputs},
-                              params, work_dir=os.path.join(run_root, node.id, ".work"),
+                              params, work_dir=work_dir,
                               extra_metadata={"fingerprint": fp, "node": node.id,
                                               "pipeline": pipeline.name})
+            shutil.rmtree(work_dir, ignore_errors=True)  # checkpoints are done with
         timings[node.id] = {"status": status, "component": node.component.name,
                             "seconds": round(time.time() - start, 2)}
         logging.info("[%d/%d] %s: %s in %.1fs", i + 1, len(order), node.id, status,
