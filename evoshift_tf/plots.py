@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -50,6 +51,7 @@ def search_curve(path: str, history: list[dict]) -> None:
     ax.plot(g, [h["mean_cost"] for h in history], "s--", alpha=0.6, label="mean cost")
     ax.plot(g, [h["best_so_far_cost"] for h in history], ":", color="k", label="best so far")
     ax.set_xlabel("generation")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_ylabel("cost C = C_m + w_d C_d (lower = stronger)")
     lines, labels = ax.get_legend_handles_labels()
     if all("best_monitor_clean_accuracy" in h for h in history):
