@@ -51,6 +51,10 @@ class ComponentSpec:
     parameters: dict[str, Parameter]
     executor: Callable[[dict, dict, dict, str], None]
     optional_inputs: tuple[str, ...] = ()
+    check: Callable[[dict], None] | None = None
+    """Optional ``check(resolved_params)`` raising a clear ``ValueError`` for bad values (an
+    unknown model, a negative budget); run by :meth:`resolve_params`, so a pipeline rejects a
+    bad step before any step runs."""
 
     def resolve_params(self, params: dict) -> dict:
         """Defaults filled in, types coerced; unknown names rejected with the known list."""
@@ -70,6 +74,12 @@ class ComponentSpec:
                     raise ValueError(f"{self.name}: parameter {name}={value!r} is not a "
                                      f"{p.type.__name__}") from None
             out[name] = value
+        if self.check is not None:
+            try:
+                self.check(out)
+            except (KeyError, ValueError, TypeError) as e:
+                msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+                raise ValueError(f"{self.name}: {msg}") from None
         return out
 
 

@@ -9,6 +9,14 @@ from components import base
 from evoshift_tf import configs, data, search
 
 
+def check(params):
+    """The search budget is valid (``SearchConfig`` raises a clear error otherwise)."""
+    configs.from_dict(search.SearchConfig,
+                      {k: v for k, v in params.items() if k != "monitor_per_class"})
+    if params["monitor_per_class"] < 0:
+        raise ValueError(f"monitor_per_class={params['monitor_per_class']} must be >= 0")
+
+
 def execute(inputs, outputs, params, work_dir):
     dataset = base.load_dataset(inputs["dataset"])
     params = dict(params)
@@ -40,7 +48,7 @@ SPEC = base.ComponentSpec(
                 "monitor_per_class": base.Parameter(
                     int, 100, "test images per class whose accuracy under each generation's best "
                     "candidate is recorded for the Fig. 5 plot only (never used by the search; 0 = off)")},
-    executor=execute)
+    executor=execute, check=check)
 
 if __name__ == "__main__":
     base.main(SPEC)

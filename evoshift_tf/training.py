@@ -20,6 +20,40 @@ import tensorflow as tf
 from absl import logging
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
+STRATEGIES = ("default", "mirrored", "multiworker")
+
+
+def make_strategy(name: str = "default") -> tf.distribute.Strategy:
+    """``default`` (one device), ``mirrored`` (all local GPUs, or logical CPU devices) or
+    ``multiworker`` (``MultiWorkerMirroredStrategy`` configured from ``TF_CONFIG``, as Kubeflow's
+    training operator sets it; every worker must run the same training)."""
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(f"unknown strategy {name!r}; known: {list(STRATEGIES)}")
+
+
+def is_chief(strategy: tf.distribute.Strategy | None = None) -> bool:
+    """True unless this is a non-chief worker of a multi-worker strategy."""
+    resolver = getattr(strategy, "cluster_resolver", None) if strategy is not None else None
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    task_type, task_id = resolver.task_type, resolver.task_id
+    return task_type is None or task_type == "chief" or (
+        task_type == "worker" and task_id == 0 and "chief" not in resolver.cluster_spec().jobs)
+
+
+def worker_path(path: str, strategy: tf.distribute.Strategy | None = None) -> str:
+    """Where this worker writes ``path``: the chief writes the real path, every other worker a
+    throw-away sibling (collective ops need all workers to save; only the chief's copy counts)."""
+    if is_chief(strategy):
+        return path
+    resolver = strategy.cluster_resolver
+    parent, name = os.path.split(os.path.abspath(path))
+    return os.path.join(parent, f".{name}.{resolver.task_type}{resolver.task_id}.tmp")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,13 +145,18 @@ def train(build_model: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray,
         optimizer.build(model.trainable_variables)
         epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     manager = None
+    chief = is_chief(strategy)
     if checkpoint_dir:
         ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
-        manager = tf.train.CheckpointManager(ckpt, checkpoint_dir, max_to_keep=1)
-        if manager.latest_checkpoint:
-            ckpt.restore(manager.latest_checkpoint)
+        # Every worker restores the chief's checkpoint and saves (a collective op), the chief
+        # into checkpoint_dir and the others into throw-away folders (TF's multi-worker guide).
+        latest = tf.train.latest_checkpoint(checkpoint_dir)
+        if latest:
+            ckpt.restore(latest)
             logging.info("resuming training at epoch %d", int(epoch_var.numpy()))
-    history = list(_load_history(checkpoint_dir)) if manager and manager.latest_checkpoint else []
+        manager = tf.train.CheckpointManager(ckpt, worker_path(checkpoint_dir, strategy),
+                                             max_to_keep=1)
+    history = list(_load_history(checkpoint_dir)) if manager and latest else []
     gb = config.batch_size
 
     def step_fn(xb, yb):
@@ -157,7 +196,8 @@ def train(build_model: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray,
         epoch_var.assign(epoch + 1)
         if manager:
             manager.save()
-            _save_history(checkpoint_dir, history)
+            if chief:
+                _save_history(checkpoint_dir, history)
         logging.info("epoch %d/%d %s", epoch + 1, config.epochs,
                      " ".join(f"{k}={v:.4f}" for k, v in row.items() if k != "epoch"))
         progbar.update(epoch + 1)
@@ -179,3 +219,51 @@ def _load_history(directory: str) -> list[dict]:
         return []
     with open(path) as f:
         return json.load(f)
+
+
+# ---------------------------------------------------------------- saving and export
+
+KERAS_FILE, SAVED_MODEL_DIR = "model.keras", "saved_model"
+
+
+def export(model: keras.Model, folder: str, strategy: tf.distribute.Strategy | None = None
+           ) -> dict[str, str]:
+    """Save ``model`` as ``<folder>/model.keras`` (reloads with ``keras.saving.load_model``) and
+    export a SavedModel ``<folder>/saved_model`` whose ``serving_default`` signature takes
+    ``image: uint8 [batch, H, W, C]`` (any batch size) and returns ``logits: float32
+    [batch, K]``. Under a multi-worker strategy every worker calls this; non-chief workers write
+    to throw-away folders which are removed. Returns the two paths."""
+    target = worker_path(folder, strategy)
+    os.makedirs(target, exist_ok=True)
+    keras_path, saved_path = (os.path.join(target, KERAS_FILE),
+                              os.path.join(target, SAVED_MODEL_DIR))
+    model.save(keras_path)
+    shape = tuple(model.inputs[0].shape[1:])
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+
+    def serve(image):
+        return {"logits": model(tf.cast(image, tf.float32), training=False)}
+
+    archive.add_endpoint("serve", serve,
+                         input_signature=[tf.TensorSpec((None, *shape), tf.uint8, name="image")])
+    archive.write_out(saved_path, verbose=False)
+    if target != folder:
+        import shutil
+        shutil.rmtree(target, ignore_errors=True)
+    return {"keras": os.path.join(folder, KERAS_FILE),
+            "saved_model": os.path.join(folder, SAVED_MODEL_DIR)}
+
+
+def load_saved_model_predictor(path: str) -> Callable[[np.ndarray], np.ndarray]:
+    """``images uint8 [N, H, W, C] -> logits [N, K]`` through an exported SavedModel's
+    ``serving_default`` signature."""
+    loaded = tf.saved_model.load(path)
+    fn = loaded.signatures["serving_default"]
+
+    def predict(images: np.ndarray) -> np.ndarray:
+        return fn(image=tf.constant(images, tf.uint8))["logits"].numpy()
+
+    predict.loaded = loaded  # keep the object (and its variables) alive
+    return predict

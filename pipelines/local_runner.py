@@ -48,6 +48,7 @@ def _reusable(run_root, node, fp) -> bool:
 def run(pipeline: Pipeline, run_root: str) -> dict[str, dict]:
     """Run every node; returns ``{node_id: {"status": "ran"|"reused", "seconds": s}}`` and
     writes it to ``<run_root>/timings.json``."""
+    pipeline = pipeline.flat()
     pipeline.validate()
     os.makedirs(run_root, exist_ok=True)
     order = pipeline.topological()

@@ -3,6 +3,8 @@
     python -m pipelines.run                       # Fashion-MNIST, default budget (~15 min, 2 cores)
     python -m pipelines.run --preset=smoke        # a minute: tiny subsets, for trying the tools
     python -m pipelines.run --preset=paper        # larger search budget and 30 victim epochs
+    python -m pipelines.run --pipeline=sweep --preset=smoke        # one search, victims per recipe
+    python -m pipelines.run --runner=kubeflow --output=pipeline.yaml   # compile for Kubeflow
 
 Rerunning the same command reuses finished steps and resumes an interrupted search or training.
 """
@@ -14,7 +16,7 @@ import os
 from absl import app, flags, logging
 
 from components import base
-from pipelines import evoshift_pipeline, local_runner
+from pipelines import evoshift_pipeline, local_runner, sweep_pipeline
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run_root", "runs/fashion_mnist", "run folder: one subfolder per step output")
@@ -30,6 +32,19 @@ flags.DEFINE_integer("generations", None, "CMA-ES generations (default: preset's
 flags.DEFINE_integer("population", None, "CMA-ES population lambda (default: preset's)")
 flags.DEFINE_integer("per_class", None, "search fit images per class (default: preset's)")
 flags.DEFINE_integer("seed", 0, "seed of the search and the random baseline")
+flags.DEFINE_enum("runner", "local", ["local", "kubeflow"],
+                  "local: run here into --run_root; kubeflow: compile a pipeline YAML to --output")
+flags.DEFINE_enum("pipeline", "main", ["main", "sweep"],
+                  "main: EvoShift vs clean vs random; sweep: one search, one victim per recipe")
+flags.DEFINE_string("output", "pipeline.yaml", "--runner=kubeflow: the pipeline YAML to write")
+flags.DEFINE_string("image", "evoshift-tf:0.1.0", "--runner=kubeflow: the project image "
+                    "(built from the Dockerfile) every step runs in")
+flags.DEFINE_string("work_root", "", "--runner=kubeflow: a mounted folder for step checkpoints "
+                    "(<work_root>/<step>) so a restarted step resumes; empty = pod-local temp")
+flags.DEFINE_string("recipes", "", "--pipeline=sweep: JSON list of train_victim parameter dicts "
+                    "with a 'name' each (default: GrayNet with Adam and with SGD)")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
+                  "tf.distribute strategy of victim training")
 
 PRESETS = {
     # victims: epochs/seeds; search: SearchConfig overrides; data: max_train/max_test
@@ -50,9 +65,19 @@ def build_from_flags():
         if getattr(FLAGS, name) is not None:
             search_params[name] = getattr(FLAGS, name)
     epochs = FLAGS.victim_epochs or preset["epochs"]
+    train_params = {"epochs": epochs, "model": FLAGS.victim_model, "strategy": FLAGS.strategy}
+    if FLAGS.pipeline == "sweep":
+        import json
+        recipes = (json.loads(FLAGS.recipes) if FLAGS.recipes
+                   else sweep_pipeline.DEFAULT_RECIPES)
+        return sweep_pipeline.create_sweep_pipeline(
+            dataset=FLAGS.dataset, data_dir=FLAGS.data_dir, recipes=recipes,
+            search_params=search_params, train_params=train_params,
+            num_pixels=FLAGS.num_pixels, max_train=preset["max_train"],
+            max_test=preset["max_test"], seed=FLAGS.seed)
     return evoshift_pipeline.create_pipeline(
         dataset=FLAGS.dataset, data_dir=FLAGS.data_dir, search_params=search_params,
-        train_params={"epochs": epochs, "model": FLAGS.victim_model},
+        train_params=train_params,
         victim_seeds=FLAGS.victim_seeds or preset["seeds"], num_pixels=FLAGS.num_pixels,
         max_train=preset["max_train"], max_test=preset["max_test"], seed=FLAGS.seed)
 
@@ -61,7 +86,20 @@ def main(argv):
     del argv
     logging.set_verbosity(logging.INFO)
     pipeline = build_from_flags()
+    if FLAGS.runner == "kubeflow":
+        from pipelines import kubeflow
+        kubeflow.compile_pipeline(pipeline, FLAGS.output, FLAGS.image, FLAGS.work_root)
+        print(f"compiled {pipeline.name} ({len(pipeline.flat().nodes)} steps) to "
+              f"{os.path.abspath(FLAGS.output)} ({os.path.getsize(FLAGS.output)} bytes), image "
+              f"{FLAGS.image}")
+        return
     timings = local_runner.run(pipeline, FLAGS.run_root)
+    if FLAGS.pipeline == "sweep":
+        out = local_runner.output_dir(FLAGS.run_root, "compare", "report")
+        with open(os.path.join(out, "comparison.md")) as f:
+            print(f"\nSweep on {FLAGS.dataset}\n{f.read()}\nrun folder:",
+                  os.path.abspath(FLAGS.run_root))
+        return
     report_dir = local_runner.output_dir(FLAGS.run_root, "report", "report")
     with open(os.path.join(report_dir, "summary.md")) as f:
         table = f.read()
