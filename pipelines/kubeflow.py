@@ -231,3 +231,17 @@ def compile_pipeline(pipeline: Pipeline, output: str, image: str = DEFAULT_IMAGE
     compiler.Compiler().compile(pipeline_function(pipeline, image, work_root),
                                 package_path=output)
     return output
+
+
+def run_compiled_locally(yaml_path: str, pipeline_root: str) -> dict:
+    """Run a compiled pipeline YAML on this machine with ``kfp.local.SubprocessRunner`` (each
+    step a new Python process in this environment, as in the image): a check that what the
+    cluster gets really executes. Returns the pipeline outputs (none here); the step artifacts
+    are under ``pipeline_root``."""
+    from kfp import components, local
+    from kfp.local import pipeline_orchestrator
+
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=pipeline_root,
+               raise_on_error=True)
+    spec = components.load_component_from_file(yaml_path).pipeline_spec
+    return pipeline_orchestrator.run_local_pipeline(pipeline_spec=spec, arguments={})
