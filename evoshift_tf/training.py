@@ -24,13 +24,16 @@ STRATEGIES = ("default", "mirrored", "multiworker")
 
 
 def make_strategy(name: str = "default") -> tf.distribute.Strategy:
-    """``default`` (one device), ``mirrored`` (all local GPUs, or logical CPU devices) or
+    """``default`` (one device), ``mirrored`` (all local GPUs, else every logical CPU device:
+    ``tf.config.set_logical_device_configuration`` splits a CPU into several) or
     ``multiworker`` (``MultiWorkerMirroredStrategy`` configured from ``TF_CONFIG``, as Kubeflow's
     training operator sets it; every worker must run the same training)."""
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        devices = ([d.name for d in tf.config.list_logical_devices("GPU")]
+                   or [d.name for d in tf.config.list_logical_devices("CPU")])
+        return tf.distribute.MirroredStrategy(devices)
     if name == "multiworker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise ValueError(f"unknown strategy {name!r}; known: {list(STRATEGIES)}")
