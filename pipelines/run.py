@@ -43,6 +43,8 @@ flags.DEFINE_string("work_root", "", "--runner=kubeflow: a mounted folder for st
                     "(<work_root>/<step>) so a restarted step resumes; empty = pod-local temp")
 flags.DEFINE_string("recipes", "", "--pipeline=sweep: JSON list of train_victim parameter dicts "
                     "with a 'name' each (default: GrayNet with Adam and with SGD)")
+flags.DEFINE_bool("deterministic", False, "enable TensorFlow op determinism, so that a run "
+                  "resumed after a crash ends bit-identical to an uninterrupted one (slower)")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
                   "tf.distribute strategy of victim training")
 
@@ -85,6 +87,9 @@ def build_from_flags():
 def main(argv):
     del argv
     logging.set_verbosity(logging.INFO)
+    if FLAGS.deterministic:
+        import tensorflow as tf
+        tf.config.experimental.enable_op_determinism()
     pipeline = build_from_flags()
     if FLAGS.runner == "kubeflow":
         from pipelines import kubeflow
