@@ -129,13 +129,18 @@ def is_complete(folder: str, verify_hash: bool = True) -> bool:
 
 
 def require_artifact(folder: str, expected_type: str, what: str) -> dict:
-    """The metadata of an input artifact, or a clear error if it is missing or of another type."""
+    """The metadata of an input artifact, or a clear error if it is missing, of another type,
+    or its payload no longer matches its content hash (truncated or edited after writing)."""
     meta = read_metadata(folder)
     if meta is None:
         raise FileNotFoundError(f"input {what!r}: no artifact at {folder} (missing {METADATA})")
     if meta.get("type") != expected_type:
         raise ValueError(f"input {what!r}: {folder} is a {meta.get('type')}, expected "
                          f"{expected_type}")
+    if meta.get("content_hash") != content_hash(folder):
+        raise ValueError(f"input {what!r}: the files in {folder} do not match the content hash "
+                         "in its metadata (truncated or modified after it was written); rerun "
+                         f"the step that produced it ({meta.get('producer')})")
     return meta
 
 
