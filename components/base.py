@@ -55,6 +55,9 @@ class ComponentSpec:
     """Optional ``check(resolved_params)`` raising a clear ``ValueError`` for bad values (an
     unknown model, a negative budget); run by :meth:`resolve_params`, so a pipeline rejects a
     bad step before any step runs."""
+    route_outputs: Callable[[dict, dict], dict] | None = None
+    """Optional ``route_outputs(outputs, resolved_params) -> outputs``: where this process
+    writes its outputs (a non-chief worker of a multi-worker training: throw-away folders)."""
 
     def resolve_params(self, params: dict) -> dict:
         """Defaults filled in, types coerced; unknown names rejected with the known list."""
@@ -173,6 +176,8 @@ def run_executor(spec: ComponentSpec, inputs: dict[str, str], outputs: dict[str,
         raise ValueError(f"{spec.name}: outputs must be {sorted(spec.outputs)}, got "
                          f"{sorted(outputs)}")
     resolved = spec.resolve_params(params)
+    if spec.route_outputs is not None:
+        outputs = spec.route_outputs(outputs, resolved)
     inputs = {k: v for k, v in inputs.items() if v}
     input_meta = {k: ([require_artifact(p, spec.inputs[k], k) for p in v] if isinstance(v, list)
                       else require_artifact(v, spec.inputs[k], k)) for k, v in inputs.items()}

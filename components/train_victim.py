@@ -23,6 +23,16 @@ def check(params):
     return model_name, strategy_name, configs.from_dict(training.TrainConfig, params)
 
 
+def route_outputs(outputs, params):
+    """Under ``multiworker`` every worker runs this step (collective ops need all of them);
+    only the chief writes the real output folder, the others write throw-away folders."""
+    if params["strategy"] != "multiworker" or training.tf_config_is_chief():
+        return outputs
+    import tempfile
+    scratch = tempfile.mkdtemp(prefix="evoshift-nonchief-")
+    return {k: os.path.join(scratch, k) for k in outputs}
+
+
 def execute(inputs, outputs, params, work_dir):
     model_name, strategy_name, config = check(params)
     dataset = base.load_dataset(inputs["dataset"])
@@ -44,7 +54,7 @@ SPEC = base.ComponentSpec(
                                    f"{list(training.STRATEGIES)} (multiworker: from TF_CONFIG)"),
         **base.params_from_config(training.TrainConfig, configs.field_docs(training.TrainConfig)),
     },
-    executor=execute, check=check)
+    executor=execute, check=check, route_outputs=route_outputs)
 
 if __name__ == "__main__":
     base.main(SPEC)

@@ -49,6 +49,20 @@ def is_chief(strategy: tf.distribute.Strategy | None = None) -> bool:
         task_type == "worker" and task_id == 0 and "chief" not in resolver.cluster_spec().jobs)
 
 
+def tf_config_is_chief(tf_config: str | None = None) -> bool:
+    """Whether ``TF_CONFIG`` (default: the environment's) makes this process the chief: task
+    type ``chief``, or worker 0 of a cluster without a chief; True without ``TF_CONFIG``."""
+    import json
+    text = os.environ.get("TF_CONFIG", "") if tf_config is None else tf_config
+    if not text:
+        return True
+    cfg = json.loads(text)
+    task = cfg.get("task", {})
+    kind, index = task.get("type"), int(task.get("index", 0))
+    return kind == "chief" or (kind == "worker" and index == 0
+                               and "chief" not in cfg.get("cluster", {}))
+
+
 def worker_path(path: str, strategy: tf.distribute.Strategy | None = None) -> str:
     """Where this worker writes ``path``: the chief writes the real path, every other worker a
     throw-away sibling (collective ops need all workers to save; only the chief's copy counts)."""
