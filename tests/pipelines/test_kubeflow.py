@@ -138,14 +138,20 @@ def test_sweep_rejects_a_bad_recipe_before_anything_runs():
         sweep_pipeline.create_sweep_pipeline(recipes=[{"lr": 0.1}])
 
 
-def test_run_cli_compiles_with_runner_kubeflow(tmp_path):
+def test_run_cli_compiles_with_runner_kubeflow(tmp_path, capsys):
+    from absl import flags
+    from pipelines import run
     out = tmp_path / "pipeline.yaml"
-    r = subprocess.run([sys.executable, "-m", "pipelines.run", "--runner=kubeflow",
-                        f"--output={out}", "--pipeline=sweep", "--preset=smoke"],
-                       cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert "compiled evoshift-sweep" in r.stdout
-    kfp_components.load_component_from_file(str(out))
+    flags.FLAGS(["run", "--runner=kubeflow", f"--output={out}", "--pipeline=sweep",
+                 "--preset=smoke", "--image=img:1"])
+    try:
+        run.main([])
+    finally:
+        flags.FLAGS.unparse_flags()
+    assert "compiled evoshift-sweep (8 steps)" in capsys.readouterr().out
+    doc = kfp_components.load_component_from_file(str(out))
+    assert doc.pipeline_spec.deployment_spec["executors"]["exec-search"]["container"][
+        "image"] == "img:1"
 
 
 @pytest.mark.slow
