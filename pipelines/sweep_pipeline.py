@@ -56,11 +56,11 @@ def create_sweep_pipeline(dataset: str = "fashion_mnist", data_dir: str = "",
     )
     keys = [k for k in recipes[0] if k != "name"]
     loop = Loop("recipes", recipes, (
-        Node("train_victim", train_victim.SPEC, {"dataset": Ref("poison", "dataset")},
+        Node("train_victim", train_victim.SPEC, {"dataset": Ref("poison", "poisoned")},
              {k: Item(k) for k in keys}),
         Node("evaluate", evaluate.SPEC,
              {"model": Ref("train_victim", "model"), "dataset": data,
-              "poisoned": Ref("poison", "dataset"), "attack": Ref("search", "attack")},
+              "poisoned": Ref("poison", "poisoned"), "attack": Ref("search", "attack")},
              {"arm": Item("name"), "victim_seed": Item("seed") if "seed" in keys else 0}),
     ))
     return Pipeline("evoshift-sweep", nodes, (loop,))

@@ -71,7 +71,7 @@ def test_missing_or_wrong_type_input_artifact(artifacts, tmp_path):
     with pytest.raises(ValueError, match=r"input 'dataset': .* is a PixelAttack, expected Dataset"):
         _train(at, tmp_path)
     with pytest.raises(ValueError, match=r"missing input\(s\) \['attack'\]"):
-        base.run_executor(poison.SPEC, {"dataset": ds}, {"dataset": str(tmp_path / "p")}, {})
+        base.run_executor(poison.SPEC, {"dataset": ds}, {"poisoned": str(tmp_path / "p")}, {})
 
 
 def test_modified_input_artifact_is_refused(artifacts, tmp_path):
@@ -96,7 +96,7 @@ def test_truncated_attack_json(artifacts, tmp_path):
     # through the component the content hash catches it first, naming the artifact
     with pytest.raises(ValueError, match=r"input 'attack': the files in .* do not match"):
         base.run_executor(poison.SPEC, {"dataset": ds, "attack": at},
-                          {"dataset": str(tmp_path / "p")}, {})
+                          {"poisoned": str(tmp_path / "p")}, {})
 
 
 def test_attack_for_other_images_is_refused(artifacts, tmp_path):
@@ -110,4 +110,4 @@ def test_attack_for_other_images_is_refused(artifacts, tmp_path):
     with pytest.raises(AttackError, match=r"attack is for images \(28, 28, 1\), data has "
                                           r"\(12, 12, 1\)"):
         base.run_executor(poison.SPEC, {"dataset": ds, "attack": other},
-                          {"dataset": str(tmp_path / "p")}, {})
+                          {"poisoned": str(tmp_path / "p")}, {})

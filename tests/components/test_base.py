@@ -58,7 +58,8 @@ def test_attack_for_another_image_shape_is_refused(tmp_path, npz_dataset, tiny_c
     folder.mkdir()
     a = attack.random_attack(3, 1, tiny_color.info.image_shape)
     attack.save(a, str(folder / "attack.json"))
-    base.write_json(str(folder / base.METADATA), {"type": base.ATTACK, "content_hash": "x"})
+    base.write_json(str(folder / base.METADATA), {"type": base.ATTACK,
+                                                  "content_hash": base.content_hash(str(folder))})
     with pytest.raises(attack.AttackError, match="attack is for images"):
         base.run_executor(poison.SPEC, {"dataset": data, "attack": str(folder)},
                           {"poisoned": str(tmp_path / "p")}, {})

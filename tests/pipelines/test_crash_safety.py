@@ -3,6 +3,7 @@ pipeline killed with SIGKILL in the middle of the search and of victim training 
 the generation / epoch in flight is lost) and ends with the attack and metrics of an
 uninterrupted run (op determinism on)."""
 
+import glob
 import json
 import os
 import signal
@@ -37,7 +38,7 @@ def test_a_step_whose_output_hash_mismatches_or_is_missing_reruns(npz_dataset, t
     assert {k: v["status"] for k, v in first.items()} == {"ingest": "ran", "random": "ran",
                                                           "poison": "ran"}
     assert all(v["status"] == "reused" for v in local_runner.run(p, root).values())
-    out = local_runner.output_dir(root, "poison", "dataset")
+    out = local_runner.output_dir(root, "poison", "poisoned")
     good = open(os.path.join(out, "dataset.npz"), "rb").read()
     with open(os.path.join(out, "dataset.npz"), "r+b") as f:      # silent corruption
         f.seek(len(good) // 2)
@@ -121,29 +122,34 @@ def test_kill_9_mid_search_and_mid_training_resumes_to_the_same_result(tmp_path)
     ref_root, root = str(tmp_path / "ref"), str(tmp_path / "run")
     _run_to_end(npz, ref_root, str(tmp_path / "ref.log"))
 
-    state = os.path.join(root, "search", ".work", "search", "search_state.json")
+    def state():   # the search's checkpoint (under a work folder keyed by the step fingerprint)
+        found = glob.glob(os.path.join(root, "search", ".work", "*", "search",
+                                       "search_state.json"))
+        return found[0] if found else ""
 
     def mid_search():
-        meta = _read_json(state)
+        meta = _read_json(state())
         return meta["generation"] if meta and 2 <= meta["generation"] < 5 else None
 
     _run_and_kill(npz, root, str(tmp_path / "kill1.log"), mid_search)
-    done = _read_json(state)["generation"]          # what the checkpoint holds after the kill
+    done = _read_json(state())["generation"]          # what the checkpoint holds after the kill
     assert not base.is_complete(os.path.join(root, "search", "attack"))
 
     def mid_training():
         for d in sorted(os.listdir(root)):
             if d.startswith("train_"):
-                h = _read_json(os.path.join(root, d, ".work", "checkpoint", "history.json"))
-                if h and 1 <= len(h) < 5 and not os.path.exists(os.path.join(root, d, "model")):
-                    return d
+                for path in glob.glob(os.path.join(root, d, ".work", "*", "checkpoint",
+                                                   "history.json")):
+                    h = _read_json(path)
+                    if h and 1 <= len(h) < 5 and not os.path.exists(os.path.join(root, d,
+                                                                                 "model")):
+                        return path
         return None
 
-    victim = _run_and_kill(npz, root, str(tmp_path / "kill2.log"), mid_training)
+    victim_history = _run_and_kill(npz, root, str(tmp_path / "kill2.log"), mid_training)
     log2 = open(tmp_path / "kill2.log").read()
     assert f"resuming search at generation {done}" in log2        # <= 1 generation lost
-    epochs_done = len(_read_json(os.path.join(root, victim, ".work", "checkpoint",
-                                              "history.json")))
+    epochs_done = len(_read_json(victim_history))
     _run_to_end(npz, root, str(tmp_path / "final.log"))
     log3 = open(tmp_path / "final.log").read()
     assert f"resuming training at epoch {epochs_done}" in log3   # <= 1 epoch lost

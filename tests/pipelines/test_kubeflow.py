@@ -104,7 +104,11 @@ def test_component_source_renames_clashing_names():
     src = kubeflow.component_source(ingest.SPEC, {})
     assert "dataset_param: str = 'fashion_mnist'" in src and "dataset: Output[Dataset]" in src
     src = kubeflow.component_source(poison.SPEC, {"dataset": None, "attack": None})
-    assert "dataset_out: Output[Dataset]" in src and "'dataset': dataset_out.path" in src
+    assert "poisoned: Output[Dataset]" in src and "'poisoned': poisoned.path" in src
+    clash = base.ComponentSpec("clash", {"data": base.DATASET}, {"data": base.DATASET}, {},
+                               poison.execute)
+    src = kubeflow.component_source(clash, {"data": None})
+    assert "data_out: Output[Dataset]" in src and "'data': data_out.path" in src
     src = kubeflow.component_source(compare.SPEC, {"metrics": kubeflow.COLLECTED})
     assert "metrics: Input[List[Artifact]]" in src
     with pytest.raises(ValueError, match="required input 'dataset'"):
