@@ -4,14 +4,12 @@ with kfp.local.SubprocessRunner (slow)."""
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 import yaml
 from kfp import components as kfp_components
 
-from components import base, compare, evaluate, ingest, poison, search, train_victim
+from components import base, compare, evaluate, ingest, poison, train_victim
 from evoshift_tf import data
 from pipelines import evoshift_pipeline, kubeflow, sweep_pipeline
 from pipelines.dag import Item, Loop, Node, Pipeline, Ref
