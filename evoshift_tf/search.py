@@ -53,9 +53,9 @@ class SearchConfig(EvaluatorConfig):
     """
 
     population: int = 8
-    generations: int = 12
+    generations: int = 20
     sigma0: float = 0.3
-    per_class: int = 1000
+    per_class: int = 500
     holdout_per_class: int = 200
     diagonal: bool = True
     reevaluate: bool = True
