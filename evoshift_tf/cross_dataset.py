@@ -176,3 +176,14 @@ def table3(source: data_lib.Dataset, target: data_lib.Dataset, mapping: LabelMap
                          mapping)
         rows.append({"arm": name, **table})
     return rows
+
+
+def resized(dataset: data_lib.Dataset, size, name: str | None = None) -> data_lib.Dataset:
+    """``dataset`` with every image resized bilinearly to ``size (H, W)`` (e.g. Fashion-MNIST
+    28 -> 56, the stand-in target of the SVF study)."""
+    size = tuple(int(s) for s in size)
+    info = dataclasses.replace(dataset.info, name=name or f"{dataset.info.name}_{size[0]}x{size[1]}",
+                               image_shape=(*size, dataset.info.channels))
+    return data_lib.Dataset(info, data_lib.Split(resize_images(dataset.train.x, size),
+                                                 dataset.train.y),
+                            data_lib.Split(resize_images(dataset.test.x, size), dataset.test.y))

@@ -209,3 +209,44 @@ def random_placement(num_classes: int, num_pixels: int, target_shape, seed: int 
                           np.random.default_rng(seed))
     return dataclasses.replace(base, values=vals,
                                provenance={**base.provenance, "values": values})
+
+
+def victim_study(source: attack_lib.PixelAttack, target, num_pixels=(1, 5), model: str = "graynet",
+                 config=None, seeds=(0,), train_images: int | None = None, sigma: float = 1.0,
+                 assignment: str = "shared", values="source", strategy=None) -> list[dict]:
+    """Fig. 14 / Sec. VIII-K: target clean test accuracy of ``model`` trained on the target
+    (:class:`evoshift_tf.data.Dataset`) clean, SVF-transferred and randomly placed at each N_p.
+
+    The random arm uses the same value rule as the SVF arm (``values``), so the two differ only
+    in where the pixels are. ``train_images``: a class-balanced subset of the target's training
+    set (``None`` = all). Returns one row per (arm, N_p, seed) with ``clean_test_accuracy``.
+    """
+    from evoshift_tf import data as data_lib
+    from evoshift_tf import models, training
+
+    config = config or training.TrainConfig()
+    info = target.info
+    train = target.train
+    if train_images:
+        train = data_lib.balanced_subset(train, train_images // info.num_classes,
+                                         info.num_classes, seed=0)
+    arms = [("clean", 0, None)]
+    for n in num_pixels:
+        for s in seeds:
+            arms.append(("svf", n, transfer_attack(source, info.image_shape, info.num_classes, n,
+                                                   sigma, assignment, values, seed=s)))
+            arms.append(("random", n, random_placement(info.num_classes, n, info.image_shape,
+                                                       seed=s, values=values, source=source)))
+    rows = []
+    for s in seeds:
+        for arm, n, atk in arms:
+            if atk is not None and atk.provenance.get("seed") != s:
+                continue
+            x = train.x if atk is None else attack_lib.apply(atk, train.x, train.y)
+            res = training.train(lambda: models.get(model, info.image_shape, info.num_classes),
+                                 x, train.y, dataclasses.replace(config, seed=s), strategy)
+            acc = float(np.mean(training.predict_labels(res.model, target.test.x)
+                                == target.test.y))
+            rows.append({"arm": arm, "num_pixels": n, "seed": s, "clean_test_accuracy": acc,
+                         "attack": None if atk is None else attack_lib.to_json(atk)})
+    return rows
