@@ -10,7 +10,7 @@ Three networks:
 Losses (Larsen et al. Eq. 7-9, Algorithm 1), per example, averaged over the *global* batch:
 * ``L_prior = KL(q(z|x) || N(0, I))``;
 * ``L_llike = ||Dis_l(x) - Dis_l(Dec(Enc(x)))||^2`` (Gaussian log-likelihood on Dis_l, up to
-  constants; mean over feature units);
+  constants; summed over feature units, as the KL is summed over latent units);
 * ``L_GAN = log Dis(x) + log(1 - Dis(Dec(z))) + log(1 - Dis(Dec(Enc(x))))`` with
   ``z ~ N(0, I)``: cross-entropy, the paper's Eq. (8);
 * encoder minimises ``L_prior + L_llike``, decoder ``gamma L_llike - L_GAN`` (its GAN part
@@ -167,7 +167,9 @@ class VAEGAN(keras.Model):
             rec_logit, rec_feat = self.discriminator(x_rec, training=True)
             p_logit, _ = self.discriminator(x_p, training=True)
             kl = -0.5 * tf.reduce_sum(1 + log_var - tf.square(mu) - tf.exp(log_var), -1)
-            llike = tf.reduce_mean(tf.square(real_feat - rec_feat), axis=[1, 2, 3])
+            # Gaussian log-likelihood on Dis_l: a *sum* over feature units, like the KL's sum
+            # over latent units (a mean lets the KL win and the posterior collapse)
+            llike = tf.reduce_sum(tf.square(real_feat - rec_feat), axis=[1, 2, 3])
             ones, zeros = tf.ones([batch, 1]), tf.zeros([batch, 1])
             gan_d = bce(ones, real_logit) + bce(zeros, rec_logit) + bce(zeros, p_logit)
             gan_g = bce(ones, rec_logit) + bce(ones, p_logit)       # non-saturating fakes
