@@ -63,9 +63,10 @@ def main(_):
         "table": table, "rows": rows, "text": text, "flags": FLAGS.flag_values_dict(),
         "source_attack": transfer.attack_lib.to_json(source)})
     n_show = max(int(n) for n in FLAGS.num_pixels)
-    atks = {"svf": transfer.transfer_attack(source, target.info.image_shape, 10, n_show,
+    c = target.info.num_classes
+    atks = {"svf": transfer.transfer_attack(source, target.info.image_shape, c, n_show,
                                             FLAGS.sigma, FLAGS.assignment, values, seed=0),
-            "random": transfer.random_placement(10, n_show, target.info.image_shape, 0)}
+            "random": transfer.random_placement(c, n_show, target.info.image_shape, 0)}
     clean = summary[("clean", 0)][0]
     curves = {a: {0: clean, **{n: float(np.mean(v)) for (b, n), v in summary.items() if b == a}}
               for a in ("svf", "random")}

@@ -109,3 +109,18 @@ def test_values_modes_and_errors():
         transfer.sample_positions(np.eye(3), 4, np.random.default_rng(0))
     base = transfer.random_placement(3, 2, (8, 8, 1), seed=0, values="source", source=a)
     np.testing.assert_array_equal(base.values[:, :, 0], [[255, 255], [200, 200], [10, 10]])
+
+
+@pytest.mark.slow
+def test_victim_study_rows_on_a_tiny_target(tiny_gray):
+    from evoshift_tf import cross_dataset, training
+    src_attack = attack_lib.random_attack(4, 1, (12, 12, 1), seed=0)
+    target = cross_dataset.resized(tiny_gray, (16, 16))
+    assert target.info.image_shape == (16, 16, 1)
+    rows = transfer.victim_study(src_attack, target, num_pixels=(1, 2), model="graynet",
+                                 config=training.TrainConfig(epochs=1, batch_size=32))
+    assert [(r["arm"], r["num_pixels"]) for r in rows] == [
+        ("clean", 0), ("svf", 1), ("random", 1), ("svf", 2), ("random", 2)]
+    assert all(0 <= r["clean_test_accuracy"] <= 1 for r in rows)
+    svf2 = attack_lib.from_json(rows[3]["attack"])
+    assert svf2.image_shape == (16, 16, 1) and svf2.num_pixels == 2
