@@ -174,25 +174,34 @@ def load_tfds(name: str, data_dir: str | None = None) -> Dataset:
     if name not in TFDS_NAMES:
         raise DatasetError(f"unknown tfds dataset {name!r}; known: {sorted(TFDS_NAMES)}")
     try:
+        # Batched iteration, not ``batch_size=-1``: the latter aborts the process
+        # (std::length_error) under ``tfds.testing.mock_data``, whose splits have no cardinality.
         splits, tinfo = tfds.load(TFDS_NAMES[name], split=["train", "test"], data_dir=data_dir,
                                   download=False, as_supervised=True, with_info=True)
+        splits = [_to_arrays(s) for s in splits]
     except Exception as e:  # tfds raises AssertionError / DatasetNotFoundError variants
         raise DatasetError(
             f"tensorflow-datasets has no prepared copy of {name!r} in "
             f"{data_dir or '~/tensorflow_datasets'} ({type(e).__name__}: {e}). Prepare it on a "
             f"machine with internet (`tfds build {name}`) and copy the folder, or pass an .npz "
             "with x_train, y_train, x_test, y_test.") from e
-
-    def collect(ds):
-        xs, ys = zip(*tfds.as_numpy(ds.batch(4096)))
-        return np.concatenate(xs), np.concatenate(ys)
-
-    (xtr, ytr), (xte, yte) = collect(splits[0]), collect(splits[1])
+    (xtr, ytr), (xte, yte) = splits
     label = tinfo.features["label"]
     info = DatasetInfo(name, int(label.num_classes), tuple(int(s) for s in xtr.shape[1:]),
                        tuple(label.names))
     return Dataset(info, Split(xtr.astype(np.uint8), ytr.astype(np.int64)),
                    Split(xte.astype(np.uint8), yte.astype(np.int64)))
+
+
+def _to_arrays(ds, batch: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """A supervised ``tf.data`` split -> ``(images, labels)`` numpy arrays."""
+    xs, ys = [], []
+    for x, y in ds.batch(batch).as_numpy_iterator():
+        xs.append(x)
+        ys.append(y)
+    if not xs:
+        raise DatasetError("tensorflow-datasets returned an empty split")
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 # ---------------------------------------------------------------- .npz

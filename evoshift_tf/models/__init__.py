@@ -2,3 +2,5 @@
 
 from evoshift_tf.models.registry import get, names, register  # noqa: F401
 from evoshift_tf.models import simple_cnn  # noqa: F401  (registers graynet, colornet)
+from evoshift_tf.models import vaegan  # noqa: F401,E402  (registers vaegan)
+from evoshift_tf.models import imagenet_zoo  # noqa: F401,E402  (resnet50, resnet101, densenet161)
