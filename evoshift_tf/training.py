@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-OPTIMIZERS = ("adam", "sgd", "rmsprop")
+from evoshift_tf.optimizers import NAMES as OPTIMIZERS  # noqa: E402
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,11 +63,8 @@ class TrainResult:
 
 
 def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
-    if config.optimizer == "adam":
-        return keras.optimizers.Adam(config.learning_rate)
-    if config.optimizer == "sgd":
-        return keras.optimizers.SGD(config.learning_rate, momentum=config.momentum)
-    return keras.optimizers.RMSprop(config.learning_rate)
+    from evoshift_tf import optimizers
+    return optimizers.get(config.optimizer, config.learning_rate, config.momentum)
 
 
 def predict_logits(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
