@@ -2,4 +2,4 @@
 
 from evoshift_tf.models.registry import get, names, register  # noqa: F401
 from evoshift_tf.models import simple_cnn  # noqa: F401  (registers graynet, colornet)
-from evoshift_tf.models import resnet, densenet  # noqa: F401,E402  (resnet20/32, densenet40)
+from evoshift_tf.models import densenet, resnet, vib  # noqa: F401,E402  (resnet20/32, densenet40, vib)
