@@ -1,0 +1,20 @@
+"""Tables 1-2: transfer to ResNet-20/32 and DenseNet-40 with augmentation (evoshift_tf.studies.transfer).
+
+    nice -n 10 python -m studies.transfer --train_images 5000 --repeats 2
+"""
+from absl import app, flags
+
+from studies import _cli
+
+flags.DEFINE_list("num_pixels", "1,2,5".split(","), "N_p values")
+
+
+def main(argv):
+    from evoshift_tf.studies import transfer
+    ds = _cli.load_dataset()
+    n = [int(v) for v in flags.FLAGS.num_pixels]
+    _cli.finish(transfer.run(ds, _cli.budget(), _cli.attacks(ds, n)))
+
+
+if __name__ == "__main__":
+    app.run(main)
