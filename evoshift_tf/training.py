@@ -29,7 +29,8 @@ class TrainConfig:
     Attributes:
       epochs: passes over the training set.
       batch_size: global batch size (split across replicas).
-      optimizer: one of ``OPTIMIZERS`` (paper default Adam, Sec. VIII).
+      optimizer: one of ``OPTIMIZERS`` (``evoshift_tf.optimizers.NAMES``: adam, sgd, rmsprop,
+        adabound; paper default Adam, Sec. VIII).
       learning_rate: step size (Adam 1e-3, the Keras default).
       momentum: SGD momentum (0 = plain SGD).
       seed: weights and batch order.

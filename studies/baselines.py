@@ -6,7 +6,7 @@ from absl import app, flags
 
 from studies import _cli
 
-flags.DEFINE_list("num_pixels", "1,5".split(","), "N_p values")
+flags.DEFINE_list("num_pixels", ["1", "5"], "N_p values")
 
 
 def main(argv):
