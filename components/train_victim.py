@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from components import base
-from evoshift_tf import configs, models, training
+from evoshift_tf import configs, defenses, models, training
 
 STRATEGIES = ("default", "mirrored")
 
@@ -25,10 +25,18 @@ def execute(inputs, outputs, params, work_dir):
     dataset = base.load_dataset(inputs["dataset"])
     params = dict(params)
     model_name, strategy_name = params.pop("model"), params.pop("strategy")
-    models.get(model_name, dataset.info.image_shape, dataset.info.num_classes)  # fail fast
-    config = configs.from_dict(training.TrainConfig, params)
     info = dataset.info
-    result = training.train(lambda: models.get(model_name, info.image_shape, info.num_classes),
+    recipe = {"dropout": params.pop("dropout"), "weight_decay": params.pop("weight_decay")}
+    names = [n for n in params.pop("preprocessing").split(",") if n]
+
+    def build():
+        layers = [layer for n in names for layer in defenses.get(n, info.image_shape)]
+        return models.get(model_name, info.image_shape, info.num_classes, preprocessing=layers,
+                          **recipe)
+
+    build()  # fail fast on a bad model or defense name
+    config = configs.from_dict(training.TrainConfig, params)
+    result = training.train(build,
                             dataset.train.x, dataset.train.y, config, make_strategy(strategy_name),
                             checkpoint_dir=os.path.join(work_dir, "checkpoint"))
     result.model.save(os.path.join(outputs["model"], "model.keras"))
@@ -41,6 +49,10 @@ SPEC = base.ComponentSpec(
     parameters={
         "model": base.Parameter(str, "graynet", f"victim architecture ({', '.join(models.names())})"),
         "strategy": base.Parameter(str, "default", f"tf.distribute strategy {list(STRATEGIES)}"),
+        "dropout": base.Parameter(float, 0.0, "dropout rate before the head (paper Fig. 7: 0.4)"),
+        "weight_decay": base.Parameter(float, 0.0, "L2 coefficient on kernels (paper: 0.01)"),
+        "preprocessing": base.Parameter(str, "", "comma-separated input defenses/augmentation "
+                                        f"from {list(defenses.NAMES)}"),
         **base.params_from_config(training.TrainConfig, configs.field_docs(training.TrainConfig)),
     },
     executor=execute)

@@ -5,6 +5,7 @@ A layer is BN-ReLU-conv3x3(k = 12) whose output is concatenated to its input; be
 transition BN-ReLU-conv1x1 (same width, no compression) - 2x2 average pool. Depth
 ``3 * 12 + 4 = 40``; about 1.0M parameters (Huang et al. report 1.0M). No bottleneck, no dropout
 by default (they use 0.2 without augmentation; ``dropout`` here is the Fig. 7 head dropout).
+Batch norm momentum 0.9 as in :mod:`evoshift_tf.models.resnet`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import keras
 from keras import layers
 
 from evoshift_tf.models.registry import register
+from evoshift_tf.models.resnet import batch_norm  # batch norm with momentum 0.9, see resnet.py
 
 
 def densenet_cifar(input_shape, num_classes, depth=40, growth=12, name="densenet40",
@@ -30,17 +32,17 @@ def densenet_cifar(input_shape, num_classes, depth=40, growth=12, name="densenet
                       name="stem_conv")(x)
     for b in range(3):
         for i in range(per_block):
-            y = layers.BatchNormalization(name=f"b{b + 1}l{i + 1}_bn")(x)
+            y = batch_norm(f"b{b + 1}l{i + 1}_bn")(x)
             y = layers.ReLU(name=f"b{b + 1}l{i + 1}_relu")(y)
             y = layers.Conv2D(growth, 3, padding="same", use_bias=False, kernel_regularizer=reg,
                               name=f"b{b + 1}l{i + 1}_conv")(y)
             x = layers.Concatenate(name=f"b{b + 1}l{i + 1}_cat")([x, y])
         if b < 2:
-            x = layers.ReLU(name=f"t{b + 1}_relu")(layers.BatchNormalization(name=f"t{b + 1}_bn")(x))
+            x = layers.ReLU(name=f"t{b + 1}_relu")(batch_norm(f"t{b + 1}_bn")(x))
             x = layers.Conv2D(x.shape[-1], 1, use_bias=False, kernel_regularizer=reg,
                               name=f"t{b + 1}_conv")(x)
             x = layers.AveragePooling2D(2, name=f"t{b + 1}_pool")(x)
-    x = layers.ReLU(name="final_relu")(layers.BatchNormalization(name="final_bn")(x))
+    x = layers.ReLU(name="final_relu")(batch_norm("final_bn")(x))
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
