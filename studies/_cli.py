@@ -25,6 +25,7 @@ flags.DEFINE_integer("train_images", None, "class-balanced training subset (0 = 
 flags.DEFINE_integer("test_images", None, "class-balanced test subset (0 = all)")
 flags.DEFINE_integer("epochs", None, "training epochs per victim")
 flags.DEFINE_integer("seed", None, "first seed")
+flags.DEFINE_integer("batch_size", None, "training batch size (default 128)")
 flags.DEFINE_list("attack", [], "EvoShift attack JSON files (matched to N_p by their num_pixels)")
 flags.DEFINE_string("out", "runs/studies", "output folder for JSON, PNG and cached attacks")
 
@@ -32,7 +33,7 @@ flags.DEFINE_string("out", "runs/studies", "output folder for JSON, PNG and cach
 def budget():
     from evoshift_tf.studies import runner
     over = {k: getattr(FLAGS, k) for k in ("repeats", "train_images", "test_images", "epochs",
-                                           "seed") if getattr(FLAGS, k) is not None}
+                                           "seed", "batch_size") if getattr(FLAGS, k) is not None}
     return runner.PRESETS[FLAGS.preset](**over)
 
 
