@@ -1,27 +1,28 @@
-"""baseline: a reference attack in the same file format as EvoShift's (Table 4 "Random")."""
+"""baseline: a reference attack in the same file format as EvoShift's (random placement, the
+Jacobsen et al. 2018 heuristic, One-Pixel Shortcut; see ``evoshift_tf.baselines``)."""
 
 from __future__ import annotations
 
 import os
 
 from components import base
-from evoshift_tf import attack
+from evoshift_tf import attack, baselines
 
 
 def execute(inputs, outputs, params, work_dir):
-    info = base.load_dataset(inputs["dataset"]).info
-    if params["method"] != "random":
-        raise ValueError(f"unknown baseline {params['method']!r}; known: ['random']")
-    a = attack.random_attack(info.num_classes, params["num_pixels"], info.image_shape,
-                             params["seed"])
+    dataset = base.load_dataset(inputs["dataset"])
+    a = baselines.get(params["method"], dataset.train, dataset.info.num_classes,
+                      params["num_pixels"], params["seed"])
     attack.save(a, os.path.join(outputs["attack"], "attack.json"))
 
 
 SPEC = base.ComponentSpec(
     name="baseline", inputs={"dataset": base.DATASET}, outputs={"attack": base.ATTACK},
     parameters={
-        "method": base.Parameter(str, "random", "baseline attack: random (uniform positions and "
-                                 "values, the search's starting distribution)"),
+        "method": base.Parameter(str, "random", f"baseline attack, one of {list(baselines.NAMES)}: "
+                                 "random (uniform positions and values, the search's starting "
+                                 "distribution), jacobsen (Jacobsen et al. 2018 fixed placement), "
+                                 "ops (One-Pixel Shortcut, Wu et al. 2023)"),
         "num_pixels": base.Parameter(int, 1, "N_p, pixels per class"),
         "seed": base.Parameter(int, 0, "random seed (same seed = the search's x0)"),
     },

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from components import base
-from evoshift_tf import configs, models, training
+from evoshift_tf import configs, defenses, models, training
 
 
 
@@ -20,6 +20,12 @@ def check(params):
         raise ValueError(f"unknown model {model_name!r}; known models: {models.names()}")
     if strategy_name not in training.STRATEGIES:
         raise ValueError(f"unknown strategy {strategy_name!r}; known: {list(training.STRATEGIES)}")
+    for name in (n for n in params.pop("preprocessing").split(",") if n):
+        if name not in defenses.NAMES:
+            raise ValueError(f"unknown preprocessing {name!r}; known: {list(defenses.NAMES)}")
+    for key in ("dropout", "weight_decay"):
+        if not 0.0 <= params.pop(key) < (1.0 if key == "dropout" else float("inf")):
+            raise ValueError(f"{key} out of range")
     return model_name, strategy_name, configs.from_dict(training.TrainConfig, params)
 
 
@@ -38,8 +44,15 @@ def execute(inputs, outputs, params, work_dir):
     dataset = base.load_dataset(inputs["dataset"])
     info = dataset.info
     strategy = training.make_strategy(strategy_name)
-    result = training.train(lambda: models.get(model_name, info.image_shape, info.num_classes),
-                            dataset.train.x, dataset.train.y, config, strategy,
+    recipe = {"dropout": params["dropout"], "weight_decay": params["weight_decay"]}
+    names = [n for n in params["preprocessing"].split(",") if n]
+
+    def build():
+        layers = [layer for n in names for layer in defenses.get(n, info.image_shape)]
+        return models.get(model_name, info.image_shape, info.num_classes, preprocessing=layers,
+                          **recipe)
+
+    result = training.train(build, dataset.train.x, dataset.train.y, config, strategy,
                             checkpoint_dir=os.path.join(work_dir, "checkpoint"))
     training.export(result.model, outputs["model"], strategy)
     base.write_json(os.path.join(outputs["model"], "history.json"), result.history)
@@ -52,6 +65,10 @@ SPEC = base.ComponentSpec(
         "model": base.Parameter(str, "graynet", f"victim architecture ({', '.join(models.names())})"),
         "strategy": base.Parameter(str, "default", f"tf.distribute strategy "
                                    f"{list(training.STRATEGIES)} (multiworker: from TF_CONFIG)"),
+        "dropout": base.Parameter(float, 0.0, "dropout rate before the head (paper Fig. 7: 0.4)"),
+        "weight_decay": base.Parameter(float, 0.0, "L2 coefficient on kernels (paper: 0.01)"),
+        "preprocessing": base.Parameter(str, "", "comma-separated input defenses/augmentation "
+                                        f"from {list(defenses.NAMES)}"),
         **base.params_from_config(training.TrainConfig, configs.field_docs(training.TrainConfig)),
     },
     executor=execute, check=check, route_outputs=route_outputs)

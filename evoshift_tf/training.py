@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-OPTIMIZERS = ("adam", "sgd", "rmsprop")
+from evoshift_tf.optimizers import NAMES as OPTIMIZERS  # noqa: E402
 STRATEGIES = ("default", "mirrored", "multiworker")
 
 
@@ -80,7 +80,8 @@ class TrainConfig:
     Attributes:
       epochs: passes over the training set.
       batch_size: global batch size (split across replicas).
-      optimizer: one of ``OPTIMIZERS`` (paper default Adam, Sec. VIII).
+      optimizer: one of ``OPTIMIZERS`` (``evoshift_tf.optimizers.NAMES``: adam, sgd, rmsprop,
+        adabound; paper default Adam, Sec. VIII).
       learning_rate: step size (Adam 1e-3, the Keras default).
       momentum: SGD momentum (0 = plain SGD).
       seed: weights and batch order.
@@ -114,11 +115,8 @@ class TrainResult:
 
 
 def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
-    if config.optimizer == "adam":
-        return keras.optimizers.Adam(config.learning_rate)
-    if config.optimizer == "sgd":
-        return keras.optimizers.SGD(config.learning_rate, momentum=config.momentum)
-    return keras.optimizers.RMSprop(config.learning_rate)
+    from evoshift_tf import optimizers
+    return optimizers.get(config.optimizer, config.learning_rate, config.momentum)
 
 
 def predict_logits(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:

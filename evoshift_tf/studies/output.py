@@ -1,0 +1,93 @@
+"""A study's result as a printed table, a JSON file and a PNG.
+
+A result is ``{"study", "budget", "rows", "summary", "plot": {...}, "paper": {...}}``;
+``plot`` says how to draw the summary: ``kind`` = ``epochs`` (test-accuracy curves over epochs,
+one line per label), ``x`` (a metric over ``x`` with one line per ``group``) or ``bars``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import numpy as np
+
+
+def fmt(summary_row: dict, key: str, scale: float = 1.0, digits: int = 3) -> str:
+    """``"mean ± std"`` of ``key`` (or ``-`` when the row has none)."""
+    if f"{key}_mean" not in summary_row:
+        return "-"
+    return (f"{summary_row[f'{key}_mean'] * scale:.{digits}f} ± "
+            f"{summary_row[f'{key}_std'] * scale:.{digits}f}")
+
+
+def markdown(summary: list[dict], keys=("clean_test_accuracy", "alpha_S", "alpha_N"),
+             extra: dict[str, dict[str, str]] | None = None) -> str:
+    """A markdown table: one row per label, ``mean ± std`` per key, plus ``extra`` columns
+    (``column -> label -> text``, e.g. the paper's values)."""
+    extra = extra or {}
+    head = ["setting", "n", *keys, *extra]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for s in summary:
+        cells = [s["label"], str(s["n"]), *(fmt(s, k) for k in keys),
+                 *(col.get(s["label"], "") for col in extra.values())]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def save(result: dict, out_dir: str) -> tuple[str, str]:
+    """Write ``<study>.json`` (atomically) and ``<study>.png`` into ``out_dir``; return paths."""
+    os.makedirs(out_dir, exist_ok=True)
+    name = result["study"]
+    json_path = os.path.join(out_dir, f"{name}.json")
+    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(result, f, indent=1, default=float)
+    os.replace(tmp, json_path)
+    png_path = os.path.join(out_dir, f"{name}.png")
+    plot(result, png_path)
+    return json_path, png_path
+
+
+def plot(result: dict, path: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    spec, summary = result["plot"], result["summary"]
+    key = spec.get("key", "clean_test_accuracy")
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    if spec["kind"] == "epochs":
+        for s in summary:
+            m, sd = np.array(s["test_curve_mean"]), np.array(s["test_curve_std"])
+            e = np.arange(1, len(m) + 1)
+            ax.plot(e, m, marker="o", label=s["label"])
+            ax.fill_between(e, m - sd, m + sd, alpha=0.15)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("clean test accuracy")
+    elif spec["kind"] == "x":
+        for g in dict.fromkeys(s["group"] for s in summary):
+            pts = [s for s in summary if s["group"] == g and f"{key}_mean" in s]
+            xs = [s["x"] for s in pts]
+            m = np.array([s[f"{key}_mean"] for s in pts]) * spec.get("scale", 1.0)
+            sd = np.array([s[f"{key}_std"] for s in pts]) * spec.get("scale", 1.0)
+            ax.errorbar(xs, m, yerr=sd, marker="o", capsize=3, label=g or key)
+        ax.set_xlabel(spec.get("xlabel", "x"))
+        ax.set_ylabel(spec.get("ylabel", key))
+    else:  # bars: groups side by side per label
+        keys = spec.get("keys", [key])
+        idx = np.arange(len(summary))
+        width = 0.8 / len(keys)
+        for j, k in enumerate(keys):
+            m = [s.get(f"{k}_mean", np.nan) for s in summary]
+            sd = [s.get(f"{k}_std", 0.0) for s in summary]
+            ax.bar(idx + j * width, m, width, yerr=sd, capsize=2, label=k)
+        ax.set_xticks(idx + 0.4 - width / 2)
+        ax.set_xticklabels([s["label"] for s in summary], rotation=35, ha="right", fontsize=7)
+    ax.set_title(spec.get("title", result["study"]), fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,182 @@
+"""Train and measure one study setting over several seeds; aggregate mean and std.
+
+A :class:`Setting` is one arm of a study (a victim, its recipe, the attack on its training data);
+:func:`run_settings` trains it ``budget.repeats`` times (seeds ``budget.seed + r``) on a
+class-balanced subset of the data and measures, for each run: clean test accuracy, alpha_S
+(Eq. 12), alpha_N (Eq. 13, when an attack is given), accuracy on the poisoned training images,
+per-class accuracy and the per-epoch curves of train and clean test accuracy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+from absl import logging
+
+from evoshift_tf import attack as attack_lib
+from evoshift_tf import data as data_lib
+from evoshift_tf import defenses, metrics, models, optimizers, training
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """How much each study trains.
+
+    The default (``small``) runs a study on 2 CPU cores in minutes: GrayNet on a class-balanced
+    10k-image training subset for 3 epochs, clean test accuracy on 2k balanced test images,
+    3 repeats. ``paper()`` is the paper's setting (full training set, 30 epochs, whole test set).
+
+    Attributes:
+      train_images: class-balanced training subset size (0 = the whole training set).
+      test_images: class-balanced test subset size (0 = the whole test set).
+      epochs: training epochs per victim (paper: 30).
+      batch_size: training batch size.
+      repeats: seeds per setting (paper: 3 for Tables 1-2, 5 for Figs. 7-8).
+      seed: first seed.
+      measure_train_images: poisoned training images on which the train accuracy is measured.
+    """
+
+    train_images: int = 10000
+    test_images: int = 2000
+    epochs: int = 3
+    batch_size: int = 128
+    repeats: int = 3
+    seed: int = 0
+    measure_train_images: int = 2000
+
+    @classmethod
+    def paper(cls, **overrides) -> "Budget":
+        """Full training set, 30 epochs, full test set (GrayNet: about 1 h per 10 settings x 3
+        repeats on 2 CPU cores; ResNets/DenseNet: many hours on CPU, minutes on a GPU)."""
+        return cls(**{**dict(train_images=0, test_images=0, epochs=30), **overrides})
+
+    @classmethod
+    def smoke(cls, **overrides) -> "Budget":
+        """Seconds: for tests on the tiny generated datasets."""
+        return cls(**{**dict(train_images=0, test_images=0, epochs=1, batch_size=32, repeats=1,
+                             measure_train_images=64), **overrides})
+
+
+PRESETS = {"small": Budget, "paper": Budget.paper, "smoke": Budget.smoke}
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One arm of a study.
+
+    Attributes:
+      label: row name in tables and legends.
+      attack: poison on the training data (``None`` = clean training).
+      probe_attack: attack overlaid for alpha_N (default: ``attack``); lets a clean arm report
+        alpha_N against the attack it is compared with.
+      classes: attack only classes ``0..classes-1`` (Fig. 6); ``None`` = all.
+      model: victim in the models registry; ``model_kwargs`` go to its builder.
+      preprocessing: names in :data:`evoshift_tf.defenses.NAMES` (augmentation, input defenses).
+      optimizer, learning_rate (None = the optimizer's usual one), momentum: the recipe.
+      group, x: free fields the studies use to lay out tables and plots.
+    """
+
+    label: str
+    attack: attack_lib.PixelAttack | None = None
+    probe_attack: attack_lib.PixelAttack | None = None
+    classes: int | None = None
+    model: str = "graynet"
+    model_kwargs: dict = dataclasses.field(default_factory=dict)
+    preprocessing: tuple[str, ...] = ()
+    optimizer: str = "adam"
+    learning_rate: float | None = None
+    momentum: float = 0.0
+    group: str = ""
+    x: float | None = None
+
+
+def prepare(dataset: data_lib.Dataset, budget: Budget) -> data_lib.Dataset:
+    """Class-balanced train and test subsets of ``dataset`` per ``budget`` (seeded)."""
+    c = dataset.info.num_classes
+    train, test = dataset.train, dataset.test
+    if budget.train_images and budget.train_images < len(train):
+        train = data_lib.balanced_subset(train, budget.train_images // c, c, seed=budget.seed)
+    if budget.test_images and budget.test_images < len(test):
+        test = data_lib.balanced_subset(test, budget.test_images // c, c, seed=budget.seed)
+    return data_lib.Dataset(dataset.info, train, test)
+
+
+def run_one(dataset: data_lib.Dataset, setting: Setting, budget: Budget, seed: int) -> dict:
+    """Train ``setting`` once with ``seed`` and measure it (a JSON-able dict)."""
+    info = dataset.info
+    x, y = dataset.train.x, dataset.train.y
+    if setting.attack is not None:
+        mask = attack_lib.poison_mask(y, info.num_classes, setting.classes)
+        x = attack_lib.apply(setting.attack, x, y, mask)
+    lr = setting.learning_rate or optimizers.DEFAULT_LEARNING_RATES[setting.optimizer]
+    config = training.TrainConfig(epochs=budget.epochs, batch_size=budget.batch_size,
+                                  optimizer=setting.optimizer, learning_rate=lr,
+                                  momentum=setting.momentum, seed=seed)
+
+    def build():
+        layers = [layer for name in setting.preprocessing
+                  for layer in defenses.get(name, info.image_shape, seed=seed)]
+        return models.get(setting.model, info.image_shape, info.num_classes,
+                          preprocessing=layers, **setting.model_kwargs)
+
+    start = time.time()
+    result = training.train(build, x, y, config,
+                            eval_sets={"test": (dataset.test.x, dataset.test.y)})
+    pred = training.predict_labels(result.model, dataset.test.x)
+    acc = metrics.accuracy(pred, dataset.test.y)
+    n = min(budget.measure_train_images or len(y), len(y))
+    idx = np.random.default_rng(seed).permutation(len(y))[:n]
+    row = {
+        "label": setting.label, "group": setting.group, "x": setting.x, "seed": seed,
+        "clean_test_accuracy": acc,
+        "alpha_S": metrics.semantic_sensitivity(acc, info.num_classes),
+        "poisoned_train_accuracy": metrics.accuracy(
+            training.predict_labels(result.model, x[idx]), y[idx]),
+        "per_class_accuracy": metrics.per_class_accuracy(pred, dataset.test.y, info.num_classes),
+        "test_curve": [h["test_accuracy"] for h in result.history],
+        "train_curve": [h["train_accuracy"] for h in result.history],
+    }
+    probe = setting.probe_attack or setting.attack
+    if probe is not None:
+        predict = lambda imgs: training.predict_labels(result.model, imgs)
+        overlay = metrics.overlay_accuracy(predict, probe, dataset.test.x)
+        row["alpha_N"] = metrics.nuisance_sensitivity(overlay, info.num_classes)
+    row["seconds"] = round(time.time() - start, 1)
+    return row
+
+
+def run_settings(dataset: data_lib.Dataset, settings: list[Setting], budget: Budget) -> list[dict]:
+    """Every setting ``budget.repeats`` times; one row per run."""
+    rows = []
+    total = len(settings) * budget.repeats
+    for i, s in enumerate(settings):
+        for r in range(budget.repeats):
+            row = run_one(dataset, s, budget, budget.seed + r)
+            rows.append(row)
+            logging.info("[%d/%d] %s seed %d: acc %.3f alpha_N %s (%.0fs)", len(rows), total,
+                         s.label, row["seed"], row["clean_test_accuracy"],
+                         f"{row['alpha_N']:.3f}" if "alpha_N" in row else "-", row["seconds"])
+    return rows
+
+
+KEYS = ("clean_test_accuracy", "alpha_S", "alpha_N", "poisoned_train_accuracy")
+
+
+def aggregate(rows: list[dict], keys=KEYS) -> list[dict]:
+    """Mean and (population) std over the repeats of each label, in first-seen order; curves are
+    averaged epoch by epoch."""
+    out = []
+    for label in dict.fromkeys(r["label"] for r in rows):
+        mine = [r for r in rows if r["label"] == label]
+        s = {"label": label, "group": mine[0]["group"], "x": mine[0]["x"], "n": len(mine)}
+        for k in keys:
+            vals = [r[k] for r in mine if k in r]
+            if vals:
+                s[f"{k}_mean"], s[f"{k}_std"] = float(np.mean(vals)), float(np.std(vals))
+        for k in ("test_curve", "train_curve"):
+            curves = np.array([r[k] for r in mine])
+            s[f"{k}_mean"], s[f"{k}_std"] = curves.mean(0).tolist(), curves.std(0).tolist()
+        out.append(s)
+    return out

@@ -1,0 +1,22 @@
+"""Fig. 6: partial-class attack, k = 0..C (evoshift_tf.studies.partial).
+
+    nice -n 10 python -m studies.partial --train_images 5000 --repeats 2
+"""
+from absl import app, flags
+
+from studies import _cli
+
+flags.DEFINE_integer("num_pixels", 1, "N_p")
+flags.DEFINE_list("ks", None, "numbers of attacked classes (default 0..C)")
+
+
+def main(argv):
+    from evoshift_tf.studies import partial
+    ds = _cli.load_dataset()
+    n = flags.FLAGS.num_pixels
+    _cli.finish(partial.run(ds, _cli.budget(), _cli.attacks(ds, [n])[n],
+                             None if flags.FLAGS.ks is None else [int(k) for k in flags.FLAGS.ks]))
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,20 @@
+"""Fig. 7: regularizers over epochs (evoshift_tf.studies.regularizers).
+
+    nice -n 10 python -m studies.regularizers --train_images 5000 --repeats 2
+"""
+from absl import app, flags
+
+from studies import _cli
+
+flags.DEFINE_integer("num_pixels", 1, "N_p")
+
+
+def main(argv):
+    from evoshift_tf.studies import regularizers
+    ds = _cli.load_dataset()
+    n = flags.FLAGS.num_pixels
+    _cli.finish(regularizers.run(ds, _cli.budget(), _cli.attacks(ds, [n])[n]))
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,96 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from evoshift_tf import attack, baselines
+from evoshift_tf.studies import attacks as attacks_lib
+from evoshift_tf.studies import (median, noise, optimizers, output, partial, regularizers,
+                                 runner, table4, transfer)
+from evoshift_tf.studies import baselines as baselines_study
+
+
+@pytest.fixture
+def budget():
+    return runner.Budget.smoke(repeats=2)
+
+
+@pytest.fixture
+def shortcut_attack(tiny_gray):
+    # a strong attack: one class-specific saturated pixel, easy to learn
+    return baselines.jacobsen_attack(4, 1, tiny_gray.info.image_shape)
+
+
+def test_run_settings_measures_and_aggregates_over_seeds(tiny_gray, budget, shortcut_attack):
+    rows = runner.run_settings(tiny_gray, [runner.Setting("clean", None, shortcut_attack),
+                                           runner.Setting("attacked", shortcut_attack)], budget)
+    assert [r["seed"] for r in rows] == [0, 1, 0, 1]
+    for r in rows:
+        assert 0 <= r["clean_test_accuracy"] <= 1 and len(r["test_curve"]) == 1
+        assert r["alpha_S"] == pytest.approx((r["clean_test_accuracy"] - 0.25) / 0.75)
+        assert -1 / 3 <= r["alpha_N"] <= 1 and len(r["per_class_accuracy"]) == 4
+    summary = runner.aggregate(rows)
+    assert [s["label"] for s in summary] == ["clean", "attacked"]
+    accs = [r["clean_test_accuracy"] for r in rows[2:]]
+    assert summary[1]["clean_test_accuracy_mean"] == pytest.approx(np.mean(accs))
+    assert summary[1]["clean_test_accuracy_std"] == pytest.approx(np.std(accs))
+
+
+def test_prepare_takes_class_balanced_subsets():
+    from evoshift_tf import data
+    ds = data.make_synthetic(num_classes=4, per_class=64, image_shape=(8, 8, 1), seed=0)
+    sub = runner.prepare(ds, runner.Budget(train_images=40, test_images=8))
+    assert len(sub.train) == 40 and np.bincount(sub.train.y).tolist() == [10] * 4
+    assert len(sub.test) == 8
+
+
+def test_study_writes_table_json_png(tiny_gray, budget, shortcut_attack, tmp_path):
+    result = partial.run(tiny_gray, budget, shortcut_attack, ks=[0, 4])
+    assert "| k=0 |" in result["table"] and "| k=4 |" in result["table"]
+    json_path, png_path = output.save(result, str(tmp_path))
+    with open(json_path) as f:
+        saved = json.load(f)
+    assert saved["study"] == "fig6_partial" and len(saved["rows"]) == 4
+    assert os.path.getsize(png_path) > 1000
+
+
+@pytest.mark.slow
+def test_table4_rows_and_paper_column(tiny_gray, shortcut_attack):
+    res = table4.run(tiny_gray, runner.Budget.smoke(), {1: shortcut_attack}, num_pixels=(1,),
+                     betas=(0.01,))
+    labels = [s["label"] for s in res["summary"]]
+    assert labels == ["CE Clean", "CE Random N_p=1", "CE EvoShift N_p=1", "vibCE(beta=0.01) Clean",
+                      "vibCE(beta=0.01) Random N_p=1", "vibCE(beta=0.01) EvoShift N_p=1"]
+    assert all("alpha_N_mean" in s for s in res["summary"])   # clean rows probe the attack
+    assert res["paper"]["CE EvoShift N_p=1"] == "0.16 / 0.89"
+
+
+def test_attacks_come_from_files_then_cache(tiny_gray, shortcut_attack, tmp_path):
+    path = str(tmp_path / "a1.json")
+    attack.save(shortcut_attack, path)
+    got = attacks_lib.evoshift_attacks(tiny_gray, [1], [path])
+    assert got[1].equals(shortcut_attack)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    attack.save(shortcut_attack, str(cache / "evoshift_np1.json"))
+    got = attacks_lib.evoshift_attacks(tiny_gray, [1], (), cache_dir=str(cache),
+                                       config_fn=lambda n: pytest.fail("should not search"))
+    assert got[1].equals(shortcut_attack)
+
+
+@pytest.mark.slow
+def test_every_study_runs_on_tiny_data(tiny_gray, shortcut_attack, tmp_path):
+    b = runner.Budget.smoke()
+    two = {1: shortcut_attack, 2: baselines.jacobsen_attack(4, 2, (12, 12, 1))}
+    results = [regularizers.run(tiny_gray, b, shortcut_attack),
+               optimizers.run(tiny_gray, b, shortcut_attack),
+               median.run(tiny_gray, b, shortcut_attack),
+               noise.run(tiny_gray, b, two, severities=(0, 5)),
+               baselines_study.run(tiny_gray, b, two),
+               transfer.run(tiny_gray, b, {1: shortcut_attack}, victims=("resnet20",))]
+    for r in results:
+        output.save(r, str(tmp_path))
+        assert r["table"].count("\n") >= 2
+    med = results[2]["summary"]
+    assert med[0]["label"] == "clean none" and med[0]["normalized_accuracy_mean"] == 1.0
