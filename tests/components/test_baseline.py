@@ -9,7 +9,8 @@ from evoshift_tf import attack
 def _dataset_artifact(folder, dataset):
     os.makedirs(folder)
     base.save_dataset(folder, dataset)
-    base.write_json(os.path.join(folder, base.METADATA), {"type": base.DATASET})
+    base.write_json(os.path.join(folder, base.METADATA),
+                    {"type": base.DATASET, "content_hash": base.content_hash(folder)})
     return folder
 
 

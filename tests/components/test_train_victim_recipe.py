@@ -12,7 +12,8 @@ def test_train_victim_takes_recipe_and_defense_params(tmp_path, tiny_gray):
     ds = str(tmp_path / "ds")
     os.makedirs(ds)
     base.save_dataset(ds, tiny_gray)
-    base.write_json(os.path.join(ds, base.METADATA), {"type": base.DATASET})
+    base.write_json(os.path.join(ds, base.METADATA),
+                    {"type": base.DATASET, "content_hash": base.content_hash(ds)})
     out = str(tmp_path / "model")
     base.run_executor(train_victim.SPEC, {"dataset": ds}, {"model": out},
                       {"epochs": 1, "batch_size": 32, "optimizer": "adabound", "dropout": 0.4,
