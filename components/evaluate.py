@@ -18,7 +18,8 @@ def execute(inputs, outputs, params, work_dir):
     poisoned = base.load_dataset(inputs["poisoned"]) if "poisoned" in inputs else None
     attack = base.load_attack(inputs["attack"], clean.info) if "attack" in inputs else None
     report = evaluation.evaluate(model, clean, poisoned.train if poisoned else None, attack,
-                                 max_train=params["max_train_images"], seed=params["seed"])
+                                 max_train=params["max_train_images"], seed=params["seed"],
+                                 overlay_images=params["overlay_images"])
     report.update({"arm": params["arm"], "victim_seed": params["victim_seed"]})
     base.write_json(os.path.join(outputs["metrics"], "metrics.json"), report)
 
@@ -32,6 +33,8 @@ SPEC = base.ComponentSpec(
     parameters={
         "arm": base.Parameter(str, "", "label of this model in reports (clean, evoshift, random)"),
         "victim_seed": base.Parameter(int, 0, "the victim's training seed, for reports"),
+        "overlay_images": base.Parameter(int, 2000, "clean test images overlaid with each "
+                                         "class's pattern for alpha_N, Eq. 13 (0 = all)"),
         "max_train_images": base.Parameter(int, 10000, "training images used for the poisoned "
                                            "train accuracy and the A-distance (0 = all)"),
         "seed": base.Parameter(int, 0, "seed of the train subset and the discriminator"),

@@ -31,13 +31,14 @@ def attack_a_distance(attack: attack_lib.PixelAttack, split: data_lib.Split, ima
 
 def evaluate(model, clean: data_lib.Dataset, poisoned_train: data_lib.Split | None = None,
              attack: attack_lib.PixelAttack | None = None, max_train: int = 10000,
-             seed: int = 0) -> dict:
+             seed: int = 0, overlay_images: int = 2000) -> dict:
     """Metrics of ``model`` (logits out, uint8 images in).
 
     Returns a JSON-able dict: ``clean_test_accuracy``, ``alpha_S`` (Eq. 12),
     ``per_class_accuracy [C]``, ``confusion_matrix [C, C]``; with ``poisoned_train``:
     ``poisoned_train_accuracy`` (on at most ``max_train`` images, 0 = all); with ``attack``:
-    ``overlay_accuracy``, ``alpha_N`` (Eq. 13) on the clean test set and ``a_distance`` (Eq. 7).
+    ``overlay_accuracy``, ``alpha_N`` (Eq. 13) on ``overlay_images`` clean test images (a seeded
+    draw, 0 = all; each is overlaid with all C patterns) and ``a_distance`` (Eq. 7).
     """
     info = clean.info
     predict = lambda x: training.predict_labels(model, x)
@@ -57,7 +58,10 @@ def evaluate(model, clean: data_lib.Dataset, poisoned_train: data_lib.Split | No
         out["poisoned_train_accuracy"] = metrics.accuracy(predict(sub.x), sub.y)
     if attack is not None:
         attack_lib.check_compatible(attack, info.image_shape, info.num_classes)
-        overlay = metrics.overlay_accuracy(predict, attack, clean.test.x)
+        test_x = clean.test.x
+        if overlay_images and len(test_x) > overlay_images:
+            test_x = test_x[np.random.default_rng(seed).permutation(len(test_x))[:overlay_images]]
+        overlay = metrics.overlay_accuracy(predict, attack, test_x)
         out["overlay_accuracy"] = overlay
         out["alpha_N"] = metrics.nuisance_sensitivity(overlay, info.num_classes)
         out["a_distance"] = attack_a_distance(attack, clean.train, seed=seed)
