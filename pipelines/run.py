@@ -50,7 +50,7 @@ flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
 
 PRESETS = {
     # victims: epochs/seeds; search: SearchConfig overrides; data: max_train/max_test
-    "default": dict(search={}, epochs=2, seeds=3, max_train=0, max_test=0),
+    "default": dict(search={}, epochs=2, seeds=1, max_train=0, max_test=0),
     "smoke": dict(search=dict(population=4, generations=2, per_class=30, holdout_per_class=10,
                               discriminator_images=100, discriminator_epochs=1),
                   epochs=1, seeds=1, max_train=3000, max_test=1000),
