@@ -31,6 +31,21 @@ class Node:
         return [r.node for r in refs]
 
 
+def dependency_order(items, key, deps, describe_stuck) -> list:
+    """``items`` ordered so that each comes after the keys in ``deps(item)`` (Kahn's algorithm,
+    stable); raises ``ValueError(describe_stuck(pending))`` when no item can go next."""
+    done, order, pending = set(), [], list(items)
+    while pending:
+        ready = [i for i in pending if deps(i) <= done]
+        if not ready:
+            raise ValueError(describe_stuck(pending))
+        for i in ready:
+            order.append(i)
+            done.add(key(i))
+            pending.remove(i)
+    return order
+
+
 @dataclasses.dataclass(frozen=True)
 class Pipeline:
     """Nodes (run once each) and loops (a fan-out of nodes over a list of items)."""
@@ -54,18 +69,10 @@ class Pipeline:
         if self.loops:
             return self.flat().topological()
         ids = {n.id for n in self.nodes}
-        done, order = set(), []
-        pending = list(self.nodes)
-        while pending:
-            ready = [n for n in pending if set(n.upstream()) <= done]
-            if not ready:
-                bad = {n.id: sorted(set(n.upstream()) - ids) for n in pending}
-                raise ValueError(f"pipeline {self.name!r} has a cycle or unknown inputs: {bad}")
-            for n in ready:
-                order.append(n)
-                done.add(n.id)
-                pending.remove(n)
-        return order
+        return dependency_order(
+            self.nodes, lambda n: n.id, lambda n: set(n.upstream()),
+            lambda pending: f"pipeline {self.name!r} has a cycle or unknown inputs: "
+                            f"{ {n.id: sorted(set(n.upstream()) - ids) for n in pending} }")
 
     def validate(self) -> None:
         """Check every node's parameters and wiring before any work starts."""

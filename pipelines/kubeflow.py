@@ -21,7 +21,7 @@ from kfp import compiler, dsl
 from kfp.dsl import Artifact, Dataset, Input, Model, Output
 
 from components import base
-from pipelines.dag import Item, Loop, Node, Pipeline, Ref
+from pipelines.dag import Item, Loop, Node, Pipeline, Ref, dependency_order
 
 DEFAULT_IMAGE = "evoshift-tf:0.1.0"
 KFP_TYPES = {base.DATASET: "Dataset", base.MODEL: "Model"}   # the others are plain Artifacts
@@ -139,29 +139,15 @@ def _units(pipeline: Pipeline) -> list:
         nodes = u.nodes if isinstance(u, Loop) else (u,)
         return {owner.get(d, d) for n in nodes for d in n.upstream()} - {u.id}
 
-    done, order, pending = set(), [], list(units.values())
-    while pending:
-        ready = [u for u in pending if deps(u) <= done]
-        if not ready:
-            raise ValueError(f"pipeline {pipeline.name!r} has a cycle: {[u.id for u in pending]}")
-        for u in ready:
-            order.append(u)
-            done.add(u.id)
-            pending.remove(u)
-    return order
+    return dependency_order(units.values(), lambda u: u.id, deps,
+                            lambda pending: f"pipeline {pipeline.name!r} has a cycle: "
+                                            f"{[u.id for u in pending]}")
 
 
 def _loop_order(loop: Loop) -> list[Node]:
-    ids, done, order, pending = loop.node_ids(), set(), [], list(loop.nodes)
-    while pending:
-        ready = [n for n in pending if set(n.upstream()) & ids <= done]
-        if not ready:
-            raise ValueError(f"loop {loop.id!r} has a cycle")
-        for n in ready:
-            order.append(n)
-            done.add(n.id)
-            pending.remove(n)
-    return order
+    ids = loop.node_ids()
+    return dependency_order(loop.nodes, lambda n: n.id, lambda n: set(n.upstream()) & ids,
+                            lambda pending: f"loop {loop.id!r} has a cycle")
 
 
 def pipeline_function(pipeline: Pipeline, image: str = DEFAULT_IMAGE,
