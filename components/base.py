@@ -98,20 +98,42 @@ def params_from_config(cls, docs: dict[str, str], skip=()) -> dict[str, Paramete
 
 # ---------------------------------------------------------------- hashing and metadata
 
-def content_hash(folder: str) -> str:
-    """SHA-256 over the payload files (names and bytes), ``metadata.json`` excluded."""
-    h = hashlib.sha256()
+_HASH_CACHE: dict[str, tuple[tuple, str]] = {}
+
+
+def _payload_files(folder: str) -> list[tuple[str, str]]:
+    """``(relative path, path)`` of an artifact's payload files in a stable order."""
+    out = []
     for root, dirs, files in os.walk(folder):
         dirs.sort()
         for name in sorted(files):
             path = os.path.join(root, name)
             rel = os.path.relpath(path, folder)
-            if rel == METADATA:
-                continue
-            h.update(rel.encode())
-            with open(path, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
+            if rel != METADATA:
+                out.append((rel, path))
+    return out
+
+
+def content_hash(folder: str) -> str:
+    """SHA-256 over the payload files (names and bytes), ``metadata.json`` excluded.
+
+    Memoised per process on every file's (name, size, mtime): a pipeline checks the same inputs
+    several times per step, and the dataset alone is tens of MB. Any write changes the mtime.
+    """
+    files = _payload_files(folder)
+    signature = tuple((rel, st.st_size, st.st_mtime_ns)
+                      for rel, st in ((rel, os.stat(path)) for rel, path in files))
+    key = os.path.abspath(folder)
+    cached = _HASH_CACHE.get(key)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    h = hashlib.sha256()
+    for rel, path in files:
+        h.update(rel.encode())
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    _HASH_CACHE[key] = (signature, h.hexdigest())
     return h.hexdigest()
 
 

@@ -125,7 +125,8 @@ class PopulationEvaluator:
         self.classifier.reset(self._init_seeds(generation))
         self.classifier.fit(*self._fit, masks, patterns, cfg.epochs,
                             seed=cfg.seed * 100003 + generation)
-        stats = self.classifier.evaluate(*self._holdout, masks, patterns)
+        stats = self.classifier.evaluate(*self._holdout, masks, patterns,
+                                         poisoned=cfg.term in fitness.POISONED_TERMS)
         semantic = fitness.semantic_cost(stats, self.info.num_classes, cfg.term)
         domain = None
         if self.discriminator is not None:
@@ -134,7 +135,8 @@ class PopulationEvaluator:
             domain = fitness.domain_cost(err)
         monitor = None
         if self._monitor is not None:
-            monitor = self.classifier.evaluate(*self._monitor, masks, patterns).clean_accuracy
+            monitor = self.classifier.evaluate(*self._monitor, masks, patterns,
+                                               poisoned=False).clean_accuracy
         return GenerationResult(fitness.total_cost(semantic, domain, cfg.domain_weight),
                                 semantic, domain, stats, monitor)
 

@@ -26,6 +26,7 @@ from evoshift_tf import metrics
 from evoshift_tf.population import PopulationStats
 
 TERMS = ("score", "mismatch", "accuracy")
+POISONED_TERMS = ("mismatch",)  # terms that need held-out stats on poisoned images
 WORST_COST = 1.0e3
 
 

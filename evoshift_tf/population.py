@@ -188,25 +188,33 @@ class PopulationClassifier:
             total += per_model
         return total / tf.cast(tf.maximum(n // b, 1), tf.float32)
 
-    def _evaluate_impl(self, x, y, masks, patterns):
+    def _batch_sums(self, xb, yb, masks, patterns, poisoned: bool):
+        """Sums over one batch of (clean CE, poisoned CE, clean acc, poisoned acc, p_true),
+        ``[5, P]``; the poisoned pair is NaN when ``poisoned`` is False (half the cost)."""
+        xc = tf.broadcast_to(xb[None] / 255.0, tf.concat([[self.population], tf.shape(xb)], 0))
+        if poisoned:
+            lc, lp = tf.split(
+                self._logits(tf.concat([xc, self._poison(xb, yb, masks, patterns)], 1)), 2, 1)
+        else:
+            lc, lp = self._logits(xc), None
+        labels = tf.broadcast_to(yb[None], tf.shape(lc)[:2])
+
+        def ce_acc(logits):
+            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+            return ce, tf.cast(tf.equal(tf.argmax(logits, -1), labels), tf.float32)
+
+        ce_c, acc_c = ce_acc(lc)
+        ce_p, acc_p = ce_acc(lp) if poisoned else (ce_c * float("nan"),) * 2
+        terms = (ce_c, ce_p, acc_c, acc_p, tf.exp(-ce_c))
+        return tf.cast(tf.stack([tf.reduce_sum(t, axis=1) for t in terms]), tf.float64)
+
+    def _evaluate_impl(self, x, y, masks, patterns, poisoned: bool):
         n = tf.shape(y)[0]
         b = 500
         sums = tf.zeros([5, self.population], tf.float64)
         for s in tf.range((n + b - 1) // b):
             xb = tf.cast(x[s * b:(s + 1) * b], tf.float32)
-            yb = y[s * b:(s + 1) * b]
-            xp = self._poison(xb, yb, masks, patterns)
-            xc = tf.broadcast_to(xb[None] / 255.0, tf.shape(xp))
-            both = self._logits(tf.concat([xc, xp], axis=1))      # [P, 2B, K]
-            lc, lp = tf.split(both, 2, axis=1)
-            labels = tf.broadcast_to(yb[None], tf.shape(lc)[:2])
-            ce_c = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=lc)
-            ce_p = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=lp)
-            acc_c = tf.cast(tf.equal(tf.argmax(lc, -1), labels), tf.float32)
-            acc_p = tf.cast(tf.equal(tf.argmax(lp, -1), labels), tf.float32)
-            p_true = tf.exp(-ce_c)
-            batch = tf.stack([tf.reduce_sum(t, axis=1) for t in (ce_c, ce_p, acc_c, acc_p, p_true)])
-            sums += tf.cast(batch, tf.float64)
+            sums += self._batch_sums(xb, y[s * b:(s + 1) * b], masks, patterns, poisoned)
         return sums / tf.cast(n, tf.float64)
 
     # ------------------------------------------------------------------ public API
@@ -226,9 +234,10 @@ class PopulationClassifier:
         return loss.numpy()
 
     def evaluate(self, x: tf.Tensor, y: tf.Tensor, masks: tf.Tensor,
-                 patterns: tf.Tensor) -> PopulationStats:
-        """Per-candidate stats on clean ``x`` and on ``x`` poisoned with each candidate's attack."""
-        s = self._evaluate(x, y, masks, patterns).numpy()
+                 patterns: tf.Tensor, poisoned: bool = True) -> PopulationStats:
+        """Per-candidate stats on clean ``x`` and, if ``poisoned``, on ``x`` poisoned with each
+        candidate's attack (otherwise the poisoned fields are NaN and cost half the time)."""
+        s = self._evaluate(x, y, masks, patterns, bool(poisoned)).numpy()
         return PopulationStats(*s)
 
 

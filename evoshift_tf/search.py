@@ -169,6 +169,11 @@ def load_checkpoint(directory: str, config: dict) -> dict | None:
 Callback = Callable[[dict], None]
 
 
+def _finite_or_none(value) -> float | None:
+    """JSON-safe: None where a statistic was not measured (NaN)."""
+    return float(value) if np.isfinite(value) else None
+
+
 def _history_row(generation, result: GenerationResult, es, best_cost, elapsed) -> dict:
     j = int(np.argmin(result.costs))
     row = {
@@ -178,7 +183,7 @@ def _history_row(generation, result: GenerationResult, es, best_cost, elapsed) -
         "best_semantic": float(result.semantic[j]),
         "best_domain": None if result.domain is None else float(result.domain[j]),
         "best_heldout_clean_accuracy": float(result.stats.clean_accuracy[j]),
-        "best_heldout_poisoned_accuracy": float(result.stats.poisoned_accuracy[j]),
+        "best_heldout_poisoned_accuracy": _finite_or_none(result.stats.poisoned_accuracy[j]),
         "best_so_far_cost": float(best_cost),
         "sigma": float(es.sigma),
         "elapsed_s": float(elapsed),

@@ -69,3 +69,17 @@ def test_attack_for_another_image_shape_is_refused(tmp_path, npz_dataset, tiny_c
 def test_search_component_cli_help_lists_every_parameter():
     for name, p in search.SPEC.parameters.items():
         assert p.help, f"parameter {name} has no help"
+
+
+def test_content_hash_is_memoised_but_sees_a_same_size_edit(tmp_path):
+    folder = tmp_path / "artifact"
+    folder.mkdir()
+    (folder / "payload.bin").write_bytes(b"abcd")
+    first = base.content_hash(str(folder))
+    assert base.content_hash(str(folder)) == first
+    (folder / "payload.bin").write_bytes(b"abce")          # same size, new bytes
+    os.utime(folder / "payload.bin", ns=(2, 2))            # (coarse clocks: force a new mtime)
+    assert base.content_hash(str(folder)) != first
+    (folder / "payload.bin").write_bytes(b"abcd")
+    os.utime(folder / "payload.bin", ns=(3, 3))
+    assert base.content_hash(str(folder)) == first

@@ -43,5 +43,8 @@ def test_a_strong_shortcut_costs_less_than_an_invisible_one(tiny_gray, term):
         term=term, epochs=8, batch_size=16, domain_weight=1.0, discriminator_images=128))
     result = ev(np.stack([attack.encode(strong), attack.encode(invisible)]), generation=0)
     assert result.costs[0] < result.costs[1]
-    assert result.stats.poisoned_accuracy[0] > result.stats.clean_accuracy[0]
+    if term == "mismatch":  # the only term that pays for held-out stats on poisoned images
+        assert result.stats.poisoned_accuracy[0] > result.stats.clean_accuracy[0]
+    else:
+        assert np.isnan(result.stats.poisoned_accuracy).all()
     assert result.domain[0] < result.domain[1]  # the discriminator sees the bright pixel

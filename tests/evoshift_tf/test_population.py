@@ -56,6 +56,20 @@ def test_reset_is_reproducible_and_clean_mask_means_clean(tiny_gray):
     np.testing.assert_allclose(s.clean_ce, s.poisoned_ce, rtol=1e-5)
 
 
+def test_clean_only_evaluation_gives_the_same_clean_stats(tiny_gray):
+    info = tiny_gray.info
+    a = attack.random_attack(4, 1, info.image_shape, seed=3)
+    m, p = (tf.constant(t[None]) for t in a.masks_and_patterns())
+    pop = population.PopulationClassifier(GRAYNET_SPEC, 1, info.image_shape, 4, batch_size=32)
+    pop.reset(np.zeros((1, 2)))
+    pop.fit(tf.constant(tiny_gray.train.x), tf.constant(tiny_gray.train.y), m, p, 1, seed=0)
+    x, y = tf.constant(tiny_gray.test.x), tf.constant(tiny_gray.test.y)
+    both, clean = pop.evaluate(x, y, m, p), pop.evaluate(x, y, m, p, poisoned=False)
+    for field in ("clean_ce", "clean_accuracy", "clean_true_prob"):
+        np.testing.assert_allclose(getattr(clean, field), getattr(both, field), rtol=1e-5)
+    assert np.isnan(clean.poisoned_ce).all() and np.isnan(clean.poisoned_accuracy).all()
+
+
 def test_bfloat16_reaches_the_accuracy_of_float32(tiny_gray):
     info = tiny_gray.info
     x, y = tf.constant(tiny_gray.train.x), tf.constant(tiny_gray.train.y)
