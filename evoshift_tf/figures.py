@@ -76,7 +76,8 @@ def gradcam_maps(path: str, result: dict, class_names) -> None:
                 ax.set_title(str(class_names[k])[:10], fontsize=6)
         axes[r, 0].set_ylabel(f"{name}\nbg {result['models'][name]['background_share']:.2f}",
                               fontsize=7)
-    fig.suptitle(f"Mean Grad-CAM ({result['num_images']} test images); bg = share of CAM mass "
+    fig.suptitle(f"Mean {result.get('method', 'gradcam')} map ({result['num_images']} test "
+                 f"images); bg = share of CAM mass "
                  f"on background (pixel fraction {result['background_pixel_fraction']:.2f})",
                  fontsize=8)
     fig.tight_layout()

@@ -56,3 +56,52 @@ def test_class_mean_maps_and_compare():
     assert out["models"]["m"]["background_share"] == pytest.approx(0.0)
     with pytest.raises(ValueError, match="no Conv2D"):
         gradcam.last_conv_layer(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]))
+
+
+def _flatten_head_model(weights):
+    """1x1 conv (weight 1) -> Flatten -> Dense(2), class 0 with per-location ``weights [h, w]``
+    and class 1 with zeros: logit 0 is sum_ij w_ij x_ij, so its HiResCAM = ReLU(w * x) and its
+    Grad-CAM = ReLU(mean(w) x); class 1's maps are zero."""
+    h, w = weights.shape
+    inp = keras.Input((h, w, 1))
+    feats = keras.layers.Conv2D(1, 1, use_bias=False, kernel_initializer="ones")(inp)
+    dense = keras.layers.Dense(2, use_bias=False)
+    model = keras.Model(inp, dense(keras.layers.Flatten()(feats)))
+    kernel = np.stack([weights.reshape(-1), np.zeros(h * w)], 1).astype(np.float32)
+    dense.set_weights([kernel])
+    return model
+
+
+def test_hirescam_keeps_the_location_that_a_flatten_head_reads():
+    weights = np.zeros((4, 4))
+    weights[0, 3] = 8.0                      # the head reads one corner pixel only
+    weights[2, 1] = -1.0
+    model = _flatten_head_model(weights)
+    x = np.full((2, 4, 4, 1), 10, np.uint8)
+    hires = gradcam.gradcam(model, x, np.zeros(2, int), method="hirescam")
+    expected = np.zeros((4, 4))
+    expected[0, 3] = 1.0                     # ReLU(w x) / sum: all mass on the read pixel
+    np.testing.assert_allclose(hires[0], expected, atol=1e-6)
+    plain = gradcam.gradcam(model, x, np.zeros(2, int))   # mean(w) = 7/16 > 0: map = image
+    np.testing.assert_allclose(plain[0], np.full((4, 4), 1 / 16), rtol=1e-5)
+    with pytest.raises(ValueError, match="method"):
+        gradcam.gradcam(model, x, np.zeros(2, int), method="saliency")
+
+
+def test_compare_reports_mass_at_the_attack_pixels():
+    from evoshift_tf import attack
+    weights = np.zeros((6, 6))
+    weights[0, 0] = 1.0
+    model = _flatten_head_model(weights)
+    atk = attack.PixelAttack(np.array([[[0, 0]], [[5, 5]]]), np.full((2, 1, 1), 255), (6, 6, 1))
+    x = np.zeros((4, 6, 6, 1), np.uint8)
+    x[:, 2:4, 2:4] = 200
+    y = np.array([0, 0, 1, 1])
+    out = gradcam.compare({"m": model}, x, y, 2, per_class=2, method="hirescam",
+                          attacks={"m": atk})
+    row = out["models"]["m"]
+    assert row["zero_maps"] == 1.0           # clean images are 0 at the read pixel
+    poisoned = row["poisoned"]               # class 0 carries the pixel the head reads
+    assert poisoned["attack_location_share"] == pytest.approx(1.0)
+    assert poisoned["background_share"] == pytest.approx(1.0)
+    assert row["location_fraction"] == pytest.approx(8 / 36)
