@@ -34,6 +34,10 @@ flags.DEFINE_integer("holdout", 2000, "held-out images for the fitness in the ge
 flags.DEFINE_list("precisions", ["float32", "bfloat16"], "population trainer precisions")
 flags.DEFINE_boolean("naive", True, "also measure the naive Keras loop")
 flags.DEFINE_string("out", "benchmarks/results/population.json", "JSON output path")
+flags.DEFINE_string("devices", "auto", "population devices (evoshift_tf.population.resolve_devices)")
+flags.DEFINE_integer("intra_op_threads", 0, "TensorFlow intra-op threads (0 = TF's default)")
+flags.DEFINE_integer("inter_op_threads", 0, "TensorFlow inter-op threads (0 = TF's default): "
+                     "the population graph has P independent convolution chains per step")
 
 MFLOP_PER_IMAGE = 16.8  # GrayNet, 28x28x1, same padding, forward + backward
 
@@ -71,8 +75,8 @@ def naive_epoch(attacks, split, info) -> float:
 
 def population_epoch(lam, precision, split, info, masks, patterns, reps=2) -> tuple[float, float]:
     """(trace seconds, steady seconds per epoch) of the population trainer."""
-    pop = population.PopulationClassifier(GRAYNET_SPEC, lam, info.image_shape, info.num_classes,
-                                          precision=precision)
+    pop = population.classifier(GRAYNET_SPEC, lam, info.image_shape, info.num_classes,
+                                precision=precision, devices=FLAGS.devices)
     x, y = tf.constant(split.x), tf.constant(split.y)
     seeds = np.zeros((lam, 2))
     pop.reset(seeds)
@@ -89,7 +93,7 @@ def population_epoch(lam, precision, split, info, masks, patterns, reps=2) -> tu
 
 
 def generation_times(lam, fit, held, info, naive: bool) -> dict:
-    cfg = evaluator.EvaluatorConfig()
+    cfg = evaluator.EvaluatorConfig(devices=FLAGS.devices)
     rng = np.random.default_rng(0)
     genomes = rng.uniform(size=(lam, attack.genome_size(info.num_classes, 1, 1)))
     ev = evaluator.PopulationEvaluator(fit, held, info, lam, cfg)
@@ -114,6 +118,8 @@ def generation_times(lam, fit, held, info, naive: bool) -> dict:
 
 def main(argv):
     del argv
+    tf.config.threading.set_intra_op_parallelism_threads(FLAGS.intra_op_threads)
+    tf.config.threading.set_inter_op_parallelism_threads(FLAGS.inter_op_threads)
     ds = data.load("fashion_mnist")
     info = ds.info
     fit_pool, held = data.holdout_split(ds.train, FLAGS.holdout // info.num_classes,
@@ -158,7 +164,10 @@ def main(argv):
               + f"; fixed cost {g['fixed_cost_s'] * 1e3:.0f} ms = {100 * g['fixed_cost_share']:.1f}%")
     os.makedirs(os.path.dirname(FLAGS.out) or ".", exist_ok=True)
     with open(FLAGS.out, "w") as f:
-        json.dump({"peaks_gflops": peaks, "images_per_epoch": images, "rows": rows,
+        json.dump({"devices": population.resolve_devices(FLAGS.devices) or "one",
+                   "threads": {"intra_op": FLAGS.intra_op_threads,
+                               "inter_op": FLAGS.inter_op_threads},
+                   "peaks_gflops": peaks, "images_per_epoch": images, "rows": rows,
                    "generations": gens, "device": tf.config.list_physical_devices()[-1].name},
                   f, indent=1, default=str)
     print("wrote", FLAGS.out)

@@ -39,6 +39,9 @@ class EvaluatorConfig:
       common_init: all candidates of a generation start from the same weights and see the same
         batch order (common random numbers: differences in cost come from the attacks).
       seed: base seed; generation g uses ``(seed, g)``.
+      devices: where the population trains: ``auto`` (every GPU when there are several, the
+        candidates split between them), ``none`` (one device), or a list like
+        ``/GPU:0,/GPU:1``. Changes where, not what: the costs are the same.
     """
 
     model: str = "graynet"
@@ -53,6 +56,7 @@ class EvaluatorConfig:
     discriminator_epochs: int = 3
     common_init: bool = True
     seed: int = 0
+    devices: str = "auto"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,9 +102,9 @@ class PopulationEvaluator:
         if config.model not in SPECS:
             raise ValueError(f"population search supports {sorted(SPECS)}, got {config.model!r}")
         self.config, self.info, self.population_size = config, info, population_size
-        self.classifier = population.PopulationClassifier(
+        self.classifier = population.classifier(
             SPECS[config.model], population_size, info.image_shape, info.num_classes,
-            config.batch_size, config.learning_rate, config.precision)
+            config.batch_size, config.learning_rate, config.precision, config.devices)
         self._fit = (tf.constant(fit.x), tf.constant(fit.y))
         self._holdout = (tf.constant(holdout.x), tf.constant(holdout.y))
         self._monitor = None if monitor is None else (tf.constant(monitor.x), tf.constant(monitor.y))

@@ -300,3 +300,105 @@ class PopulationDiscriminator:
         for e in range(epochs):
             self._train_epoch(*train, masks, patterns, tf.constant([seed, e], tf.int32))
         return self._error(*test, masks, patterns).numpy()
+
+
+# ---------------------------------------------------------------------- several devices
+
+def resolve_devices(spec: str = "auto") -> list[str] | None:
+    """Devices to spread a population over: ``"auto"`` = every GPU when there are two or more,
+    ``"none"`` = one device (TF's placement), else a comma list such as ``"/GPU:0,/GPU:1"``.
+    Returns None for the single-device path."""
+    if spec in ("", "none"):
+        return None
+    if spec == "auto":
+        gpus = tf.config.list_logical_devices("GPU")
+        return [d.name for d in gpus] if len(gpus) > 1 else None
+    def canonical(name):
+        d = tf.DeviceSpec.from_string(name)
+        return f"{(d.device_type or '').upper()}:{d.device_index or 0}"
+
+    devices = [d.strip() for d in spec.split(",") if d.strip()]
+    known = {canonical(d.name) for d in tf.config.list_logical_devices()}
+    missing = [d for d in devices if canonical(d) not in known]
+    if missing:
+        raise ValueError(f"unknown devices {missing}; this process has {sorted(known)}")
+    return devices or None
+
+
+def _shard_sizes(population: int, shards: int) -> list[int]:
+    base, extra = divmod(population, shards)
+    return [base + (i < extra) for i in range(shards) if base + (i < extra) > 0]
+
+
+class ShardedPopulationClassifier:
+    """The P candidates split into contiguous groups, one :class:`PopulationClassifier` per
+    device, run concurrently (one Python thread per device; TensorFlow releases the GIL).
+
+    The candidates of a population share nothing but their input data, so spreading them over
+    devices needs no gradient exchange: this is the multi-GPU path (``MirroredStrategy``'s
+    all-reduce would only add traffic). Same API and, candidate for candidate, the same weights
+    and results as the single-device trainer (model p's init depends on ``seeds[p]`` alone, the
+    batch order on ``seed``). ``devices``: e.g. ``["/GPU:0", "/GPU:1"]``.
+    """
+
+    def __init__(self, spec, population: int, input_shape, num_classes: int,
+                 devices: list[str], batch_size: int = 128, learning_rate: float = 1e-3,
+                 precision: str = "float32"):
+        if not devices:
+            raise ValueError("ShardedPopulationClassifier needs at least one device")
+        sizes = _shard_sizes(population, len(devices))
+        self.devices = list(devices)[:len(sizes)]
+        self.population, self.batch_size = population, batch_size
+        self.bounds = np.cumsum([0] + sizes)
+        self.shards = []
+        for device, size in zip(self.devices, sizes):
+            with tf.device(device):
+                self.shards.append(PopulationClassifier(spec, size, input_shape, num_classes,
+                                                        batch_size, learning_rate, precision))
+        self._pool = None
+
+    def _map(self, fn):
+        """``fn(i, shard, lo, hi)`` for every shard, concurrently; results in shard order."""
+        import concurrent.futures
+
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(len(self.shards))
+
+        def one(i):
+            with tf.device(self.devices[i]):
+                return fn(i, self.shards[i], self.bounds[i], self.bounds[i + 1])
+        return list(self._pool.map(one, range(len(self.shards))))
+
+    def reset(self, seeds: np.ndarray) -> None:
+        seeds = np.asarray(seeds).reshape(self.population, 2)
+        self._map(lambda i, s, lo, hi: s.reset(seeds[lo:hi]))
+
+    def fit(self, x, y, masks, patterns, epochs: int = 1, seed: int = 0) -> np.ndarray:
+        return np.concatenate(self._map(lambda i, s, lo, hi: s.fit(
+            tf.identity(x), tf.identity(y), masks[lo:hi], patterns[lo:hi], epochs, seed)))
+
+    def evaluate(self, x, y, masks, patterns, poisoned: bool = True) -> PopulationStats:
+        parts = self._map(lambda i, s, lo, hi: s.evaluate(
+            tf.identity(x), tf.identity(y), masks[lo:hi], patterns[lo:hi], poisoned))
+        return PopulationStats(*(np.concatenate([getattr(p, f.name) for p in parts])
+                                 for f in dataclasses.fields(PopulationStats)))
+
+    def keras_weights(self, p: int) -> list[np.ndarray]:
+        i = int(np.searchsorted(self.bounds, p, side="right") - 1)
+        return self.shards[i].keras_weights(p - self.bounds[i])
+
+
+def classifier(spec, population: int, input_shape, num_classes: int, batch_size: int = 128,
+               learning_rate: float = 1e-3, precision: str = "float32", devices: str = "auto"):
+    """A :class:`PopulationClassifier`, or a :class:`ShardedPopulationClassifier` when
+    :func:`resolve_devices` finds several devices."""
+    found = resolve_devices(devices)
+    if found and len(found) > 1:
+        return ShardedPopulationClassifier(spec, population, input_shape, num_classes, found,
+                                           batch_size, learning_rate, precision)
+    if found:
+        with tf.device(found[0]):
+            return PopulationClassifier(spec, population, input_shape, num_classes, batch_size,
+                                        learning_rate, precision)
+    return PopulationClassifier(spec, population, input_shape, num_classes, batch_size,
+                                learning_rate, precision)
