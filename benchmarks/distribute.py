@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -70,16 +69,6 @@ def _spawn(strategy, result, tf_config=None):
                             stderr=subprocess.PIPE, text=True)
 
 
-def _free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
 def main(argv):
     del argv
     if FLAGS.worker:
@@ -91,10 +80,8 @@ def main(argv):
         result = os.path.join(tmp, f"{mode}.json")
         start = time.time()
         if mode == "multiworker":
-            cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
-            procs = [_spawn(mode, result, {"cluster": cluster, "task": {"type": "worker",
-                                                                        "index": i}})
-                     for i in range(2)]
+            from evoshift_tf.training import local_cluster_tf_configs
+            procs = [_spawn(mode, result, cfg) for cfg in local_cluster_tf_configs(2)]
         else:
             procs = [_spawn(mode, result)]
         for p in procs:

@@ -63,6 +63,21 @@ def tf_config_is_chief(tf_config: str | None = None) -> bool:
                                and "chief" not in cfg.get("cluster", {}))
 
 
+def local_cluster_tf_configs(num_workers: int) -> list[dict]:
+    """``TF_CONFIG`` dicts for ``num_workers`` processes on this host, worker ``i`` gets element
+    ``i`` (free localhost ports): ``multiworker`` without a cluster, for trying it out."""
+    import socket
+
+    socks = [socket.socket() for _ in range(num_workers)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    cluster = {"worker": [f"127.0.0.1:{s.getsockname()[1]}" for s in socks]}
+    for s in socks:
+        s.close()
+    return [{"cluster": cluster, "task": {"type": "worker", "index": i}}
+            for i in range(num_workers)]
+
+
 def worker_path(path: str, strategy: tf.distribute.Strategy | None = None) -> str:
     """Where this worker writes ``path``: the chief writes the real path, every other worker a
     throw-away sibling (collective ops need all workers to save; only the chief's copy counts)."""

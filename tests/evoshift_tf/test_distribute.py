@@ -4,12 +4,13 @@ weights on the same global batch; MultiWorkerMirroredStrategy with 2 worker proc
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+
+from evoshift_tf import training
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -34,16 +35,6 @@ def _run(strategy, tmp_path, tag, cpus=1, epochs=2, size=12, env=None):
 def _wait(proc, timeout=300):
     text, _ = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, text[-3000:]
-
-
-def _free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 MIRRORED_VS_DEFAULT = """
@@ -89,11 +80,8 @@ def test_mirrored_two_logical_cpus_matches_default_strategy(tmp_path):
 
 @pytest.mark.slow
 def test_two_workers_train_like_one_and_every_worker_saves(tmp_path):
-    ports = _free_ports(2)
-    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     procs = []
-    for i in range(2):
-        tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})
+    for tf_config in map(json.dumps, training.local_cluster_tf_configs(2)):
         out, export = tmp_path / "mw.json", tmp_path / "mw_model"
         procs.append(subprocess.Popen(
             [sys.executable, WORKER, "multiworker", str(out), str(export), "2", "1", "64", "12"],

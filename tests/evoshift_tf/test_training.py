@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -40,3 +42,12 @@ def test_bad_recipe_is_rejected():
 
 def test_graynet_has_the_papers_parameter_count():
     assert models.get("graynet", (28, 28, 1), 10).count_params() == 615_594
+
+
+def test_local_cluster_tf_configs_give_each_worker_its_index():
+    configs = training.local_cluster_tf_configs(3)
+    workers = configs[0]["cluster"]["worker"]
+    assert len(set(workers)) == 3 and all(w.startswith("127.0.0.1:") for w in workers)
+    assert [c["task"] for c in configs] == [{"type": "worker", "index": i} for i in range(3)]
+    assert all(c["cluster"] == configs[0]["cluster"] for c in configs)
+    assert [training.tf_config_is_chief(json.dumps(c)) for c in configs] == [True, False, False]
