@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 from components import base
 from evoshift_tf import data

@@ -13,7 +13,7 @@ import time
 from absl import logging
 
 from components import base
-from pipelines.dag import Pipeline, Ref
+from pipelines.dag import Pipeline
 
 
 def output_dir(run_root: str, node_id: str, output: str) -> str:

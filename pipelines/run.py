@@ -15,7 +15,6 @@ import os
 
 from absl import app, flags, logging
 
-from components import base
 from pipelines import evoshift_pipeline, local_runner, sweep_pipeline
 
 FLAGS = flags.FLAGS

@@ -13,6 +13,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from evoshift_tf.models import parts
 from evoshift_tf.models.registry import register
 from evoshift_tf.models.resnet import batch_norm  # batch norm with momentum 0.9, see resnet.py
 
@@ -23,11 +24,8 @@ def densenet_cifar(input_shape, num_classes, depth=40, growth=12, name="densenet
     if (depth - 4) % 3:
         raise ValueError(f"DenseNet depth must be 3 n + 4, got {depth}")
     per_block = (depth - 4) // 3
-    reg = keras.regularizers.L2(weight_decay) if weight_decay else None
-    inputs = keras.Input(shape=input_shape, name="image")
-    x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
-    for layer in preprocessing:
-        x = layer(x)
+    reg = parts.l2(weight_decay)
+    inputs, x = parts.image_input(input_shape, preprocessing)
     x = layers.Conv2D(16, 3, padding="same", use_bias=False, kernel_regularizer=reg,
                       name="stem_conv")(x)
     for b in range(3):
@@ -43,10 +41,7 @@ def densenet_cifar(input_shape, num_classes, depth=40, growth=12, name="densenet
                               name=f"t{b + 1}_conv")(x)
             x = layers.AveragePooling2D(2, name=f"t{b + 1}_pool")(x)
     x = layers.ReLU(name="final_relu")(batch_norm("final_bn")(x))
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
-    if dropout:
-        x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(num_classes, kernel_regularizer=reg, name="logits")(x)
+    outputs = parts.pooled_logits(x, num_classes, dropout, reg)
     return keras.Model(inputs, outputs, name=name)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from evoshift_tf.models import parts
 from evoshift_tf.models.registry import register
 
 DENSENET161_BLOCKS = (6, 12, 36, 24)
@@ -21,8 +22,7 @@ DENSENET161_GROWTH = 48
 
 
 def _head(backbone_fn, input_shape, num_classes, name, **kwargs) -> keras.Model:
-    inputs = keras.Input(input_shape, name="image")
-    x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
+    inputs, x = parts.image_input(input_shape)
     backbone = backbone_fn(include_top=False, weights=None, input_shape=tuple(input_shape),
                            pooling="avg", **kwargs)
     outputs = layers.Dense(num_classes, name="logits")(backbone(x))
@@ -62,8 +62,7 @@ def densenet(input_shape, num_classes, blocks=DENSENET161_BLOCKS, growth=DENSENE
              compression: float = 0.5, name: str = "densenet161") -> keras.Model:
     """DenseNet-BC with the ImageNet stem (7x7/2 conv of ``2 growth`` filters, 3x3/2 max pool).
     The defaults are DenseNet-161."""
-    inputs = keras.Input(input_shape, name="image")
-    x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
+    inputs, x = parts.image_input(input_shape)
     x = layers.ZeroPadding2D(3)(x)
     x = layers.Conv2D(2 * growth, 7, strides=2, use_bias=False, name="stem_conv")(x)
     x = layers.BatchNormalization(epsilon=1.001e-5, name="stem_bn")(x)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from evoshift_tf.models import parts
 from evoshift_tf.models.registry import register
 
 
@@ -48,21 +49,15 @@ def _block(x, filters, stride, reg, name):
 def resnet_cifar(input_shape, num_classes, blocks_per_stage, name, dropout=0.0,
                  weight_decay=0.0, preprocessing=()) -> keras.Model:
     """CIFAR ResNet with ``blocks_per_stage`` (n) basic blocks in each of 3 stages."""
-    reg = keras.regularizers.L2(weight_decay) if weight_decay else None
-    inputs = keras.Input(shape=input_shape, name="image")
-    x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
-    for layer in preprocessing:
-        x = layer(x)
+    reg = parts.l2(weight_decay)
+    inputs, x = parts.image_input(input_shape, preprocessing)
     x = layers.Conv2D(16, 3, padding="same", use_bias=False, kernel_regularizer=reg,
                       name="stem_conv")(x)
     x = layers.ReLU(name="stem_relu")(batch_norm("stem_bn")(x))
     for s, filters in enumerate((16, 32, 64)):
         for b in range(blocks_per_stage):
             x = _block(x, filters, 2 if (s > 0 and b == 0) else 1, reg, f"s{s + 1}b{b + 1}")
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
-    if dropout:
-        x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(num_classes, kernel_regularizer=reg, name="logits")(x)
+    outputs = parts.pooled_logits(x, num_classes, dropout, reg)
     return keras.Model(inputs, outputs, name=name)
 
 

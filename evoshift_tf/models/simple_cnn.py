@@ -11,16 +11,14 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from evoshift_tf.models import parts
 from evoshift_tf.models.registry import register
 
 
 def _stack(input_shape, num_classes, conv_blocks, dense_units, name, dropout=0.0,
            weight_decay=0.0, preprocessing=()):
-    reg = keras.regularizers.L2(weight_decay) if weight_decay else None
-    inputs = keras.Input(shape=input_shape, name="image")
-    x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
-    for layer in preprocessing:
-        x = layer(x)
+    reg = parts.l2(weight_decay)
+    inputs, x = parts.image_input(input_shape, preprocessing)
     for b, filters in enumerate(conv_blocks):
         for i, f in enumerate(filters):
             x = layers.Conv2D(f, 3, padding="same", activation="relu", kernel_regularizer=reg,

@@ -34,6 +34,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import layers
 
+from evoshift_tf.models import parts
 from evoshift_tf.models.registry import register
 
 tfd = tfp.distributions
@@ -109,11 +110,8 @@ def vib_classifier(input_shape=(28, 28, 1), num_classes=10, latent_dim: int = LA
                    preprocessing=(), seed: int | None = None) -> keras.Model:
     """The VIB classifier (Sec. VII-A); outputs logits from the mean latent at inference."""
     h, w, c = input_shape
-    reg = keras.regularizers.L2(weight_decay) if weight_decay else None
-    inputs = keras.Input(shape=input_shape, name="image")
-    x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
-    for layer in preprocessing:
-        x = layer(x)
+    reg = parts.l2(weight_decay)
+    inputs, x = parts.image_input(input_shape, preprocessing)
     e = layers.Conv2D(32, 3, 2, padding="same", activation="relu", kernel_regularizer=reg,
                       name="enc_conv1")(x)
     e = layers.Conv2D(64, 3, 2, padding="same", activation="relu", kernel_regularizer=reg,

@@ -3,7 +3,6 @@ import os
 import pytest
 
 from components import base, baseline
-from evoshift_tf import attack
 
 
 def _dataset_artifact(folder, dataset):

@@ -1,6 +1,5 @@
 """Fig. 14 victims: ResNet-50/101 (keras.applications) and DenseNet-161 (built here)."""
 
-import keras
 import numpy as np
 import pytest
 

@@ -1,7 +1,5 @@
 import keras
 import numpy as np
-import pytest
-import tensorflow as tf
 
 from evoshift_tf import models, training
 from evoshift_tf.models import vib
