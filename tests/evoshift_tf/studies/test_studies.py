@@ -94,3 +94,15 @@ def test_every_study_runs_on_tiny_data(tiny_gray, shortcut_attack, tmp_path):
         assert r["table"].count("\n") >= 2
     med = results[2]["summary"]
     assert med[0]["label"] == "clean none" and med[0]["normalized_accuracy_mean"] == 1.0
+
+
+def test_optimizers_report_accuracy_relative_to_their_own_clean_run(tiny_gray, shortcut_attack):
+    result = optimizers.run(tiny_gray, runner.Budget.smoke(), shortcut_attack)
+    by_label = {s["label"]: s for s in result["summary"]}
+    assert len(by_label) == 2 * len(optimizers.RECIPES)
+    for label, _, _ in optimizers.RECIPES:
+        want = (by_label[label]["clean_test_accuracy_mean"]
+                / by_label[f"{label} clean"]["clean_test_accuracy_mean"])
+        assert by_label[label]["accuracy_vs_clean_mean"] == pytest.approx(want)
+        assert "alpha_N_mean" in by_label[f"{label} clean"]   # probed with the attack compared
+    assert "accuracy_vs_clean" in result["table"]
