@@ -55,3 +55,19 @@ def finish(result: dict) -> None:
     print(result["table"])
     print(f"\nwrote {json_path} and {png_path}")
     logging.info("done: %s", json_path)
+
+
+def single_attack_main(study: str, **run_kwargs):
+    """``main`` for a study whose ``evoshift_tf.studies.<study>.run(dataset, budget, attack,
+    **kwargs)`` takes one attack, the EvoShift attack with N_p = ``--num_pixels`` (a flag the
+    script defines). ``run_kwargs`` values may be callables, called at run time (after flags
+    are parsed)."""
+    def main(argv):
+        del argv
+        import importlib
+        module = importlib.import_module(f"evoshift_tf.studies.{study}")
+        ds = load_dataset()
+        n = FLAGS.num_pixels
+        kwargs = {k: v() if callable(v) else v for k, v in run_kwargs.items()}
+        finish(module.run(ds, budget(), attacks(ds, [n])[n], **kwargs))
+    return main

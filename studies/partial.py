@@ -10,12 +10,8 @@ flags.DEFINE_integer("num_pixels", 1, "N_p")
 flags.DEFINE_list("ks", None, "numbers of attacked classes (default 0..C)")
 
 
-def main(argv):
-    from evoshift_tf.studies import partial
-    ds = _cli.load_dataset()
-    n = flags.FLAGS.num_pixels
-    _cli.finish(partial.run(ds, _cli.budget(), _cli.attacks(ds, [n])[n],
-                             None if flags.FLAGS.ks is None else [int(k) for k in flags.FLAGS.ks]))
+main = _cli.single_attack_main(
+    "partial", ks=lambda: None if flags.FLAGS.ks is None else [int(k) for k in flags.FLAGS.ks])
 
 
 if __name__ == "__main__":

@@ -9,11 +9,7 @@ from studies import _cli
 flags.DEFINE_integer("num_pixels", 1, "N_p")
 
 
-def main(argv):
-    from evoshift_tf.studies import regularizers
-    ds = _cli.load_dataset()
-    n = flags.FLAGS.num_pixels
-    _cli.finish(regularizers.run(ds, _cli.budget(), _cli.attacks(ds, [n])[n]))
+main = _cli.single_attack_main("regularizers")
 
 
 if __name__ == "__main__":
