@@ -118,12 +118,42 @@ def genome_size(num_classes: int, num_pixels: int, channels: int) -> int:
     return num_classes * num_pixels * (2 + channels)
 
 
+def repair_positions(positions: np.ndarray, image_shape) -> np.ndarray:
+    """Make every attacked pixel distinct: ``int [C, N_p, 2] -> int [C, N_p, 2]``.
+
+    Pixels are taken in order (class 0's first, then class 1's, ...); a pixel whose cell is
+    already taken moves to the nearest free cell (Euclidean distance, ties to the first cell in
+    row-major order). So no two classes share a position and no class repeats one; an attack
+    that is already valid is returned unchanged. Needs ``C * N_p <= H * W``.
+    """
+    h, w = int(image_shape[0]), int(image_shape[1])
+    flat = positions.reshape(-1, 2).astype(np.int64)
+    if flat.shape[0] > h * w:
+        raise AttackError(f"{flat.shape[0]} pixels cannot be distinct in a {h}x{w} image")
+    cells = flat[:, 0] * w + flat[:, 1]
+    _, first = np.unique(cells, return_index=True)
+    duplicates = np.setdiff1d(np.arange(cells.size), first)
+    if duplicates.size == 0:
+        return positions.astype(np.int64)
+    taken = np.zeros(h * w, bool)
+    taken[cells[first]] = True
+    grid = np.stack(np.divmod(np.arange(h * w), w), -1)                 # [H*W, 2]
+    for i in duplicates:                                               # only the collisions
+        d2 = np.sum((grid - flat[i]) ** 2, axis=1).astype(np.float64)
+        d2[taken] = np.inf
+        cells[i] = int(np.argmin(d2))
+        taken[cells[i]] = True
+    return np.stack(np.divmod(cells, w), -1).reshape(positions.shape)
+
+
 def decode(genome: np.ndarray, num_classes: int, num_pixels: int,
            image_shape) -> PixelAttack:
-    """Genome in ``[0, 1]^D`` (clipped) -> :class:`PixelAttack`.
+    """Genome in ``[0, 1]^D`` (clipped) -> :class:`PixelAttack`, valid by construction.
 
     Layout ``[C, N_p, (row, col, v_1..v_ch)]``; ``row = min(floor(g * H), H - 1)``, likewise
-    col, and ``v = round(g * 255)``. Accepts a batch ``[P, D]`` and returns a list then.
+    col, and ``v = round(g * 255)``; then :func:`repair_positions` moves colliding pixels to
+    the nearest free cell. Pass the CMA-ES phenotype (``search`` maps the mean through the bound
+    transform first). Accepts a batch ``[P, D]`` and returns a list then.
     """
     g = np.asarray(genome, dtype=np.float64)
     if g.ndim == 2:
@@ -137,8 +167,8 @@ def decode(genome: np.ndarray, num_classes: int, num_pixels: int,
     rows = np.minimum(np.floor(g[..., 0] * h), h - 1)
     cols = np.minimum(np.floor(g[..., 1] * w), w - 1)
     values = np.rint(g[..., 2:] * 255.0)
-    return PixelAttack(np.stack([rows, cols], -1).astype(np.int64), values.astype(np.uint8),
-                       (h, w, ch))
+    positions = repair_positions(np.stack([rows, cols], -1).astype(np.int64), (h, w))
+    return PixelAttack(positions, values.astype(np.uint8), (h, w, ch))
 
 
 def encode(attack: PixelAttack) -> np.ndarray:
@@ -148,6 +178,19 @@ def encode(attack: PixelAttack) -> np.ndarray:
     cols = (attack.positions[..., 1:2] + 0.5) / w
     vals = attack.values.astype(np.float64) / 255.0
     return np.concatenate([rows, cols, vals], -1).reshape(-1)
+
+
+def extend(attack: PixelAttack, num_pixels: int) -> PixelAttack:
+    """An attack with ``num_pixels >= attack.num_pixels`` per class that contains ``attack``:
+    pixel ``j`` repeats pixel ``j mod N_p`` (same value), moved by :func:`repair_positions` to the
+    nearest free cell, so each class's pixels grow into a small blob of its own values. Used to
+    start an N_p search from the best (N_p - 1) attack."""
+    if num_pixels < attack.num_pixels:
+        raise AttackError(f"cannot extend N_p={attack.num_pixels} to {num_pixels}")
+    j = np.arange(num_pixels) % attack.num_pixels
+    positions = repair_positions(attack.positions[:, j], attack.image_shape)
+    return PixelAttack(positions, attack.values[:, j], attack.image_shape,
+                       {"method": "extended", "from": attack.provenance})
 
 
 def random_attack(num_classes: int, num_pixels: int, image_shape, seed: int = 0) -> PixelAttack:

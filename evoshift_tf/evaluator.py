@@ -31,7 +31,9 @@ class EvaluatorConfig:
       epochs: training epochs per candidate on the fit split.
       batch_size: images per step per model.
       learning_rate: Adam step size.
-      precision: ``float32`` or ``bfloat16`` compute in the population trainer.
+      precision: ``float32``, ``bfloat16`` or ``auto`` compute in the population trainer:
+        ``auto`` is bfloat16 on a GPU or a CPU with native bfloat16 (AVX512_BF16 / AMX), float32
+        elsewhere (emulated bfloat16 is slower than float32).
       term: semantic cost, one of ``fitness.TERMS``.
       domain_weight: w_d in C = C_m + w_d C_d; 0 disables the discriminator.
       discriminator_images: images of the fit split used to train the discriminator.
@@ -49,7 +51,7 @@ class EvaluatorConfig:
     epochs: int = 1
     batch_size: int = 128
     learning_rate: float = 1e-3
-    precision: str = "float32"
+    precision: str = "auto"
     term: str = "score"
     domain_weight: float = 1.0
     discriminator_images: int = 2000

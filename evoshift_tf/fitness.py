@@ -42,8 +42,12 @@ def semantic_cost(stats: PopulationStats, num_classes: int, term: str = "score")
 
 
 def domain_cost(discriminator_error: np.ndarray) -> np.ndarray:
-    """C_d = -2 (1 - 2 eps) = -d_A, ``[P]`` (Algorithm 1, step 5; Eq. 7)."""
-    return -metrics.proxy_a_distance(np.asarray(discriminator_error, np.float64))
+    """C_d = -2 (1 - 2 eps) = -d_A in ``[-2, 0]``, ``[P]`` (Algorithm 1, step 5; Eq. (7)).
+
+    eps is capped at 0.5 (chance): a discriminator worse than chance measures nothing, and an
+    uncapped eps would make d_A negative and let this stability term outweigh C_m."""
+    eps = np.minimum(np.asarray(discriminator_error, np.float64), 0.5)
+    return -metrics.proxy_a_distance(eps)
 
 
 def total_cost(semantic: np.ndarray, domain: np.ndarray | None, domain_weight: float = 1.0

@@ -46,9 +46,17 @@ class SearchConfig(EvaluatorConfig):
       diagonal: separable CMA-ES (``CMA_diagonal``): a diagonal covariance learns much faster
         in few generations; the cost is close to a sum over classes.
       reevaluate: after the last generation, re-score the best ``population - 1`` candidates
-        seen plus the CMA-ES mean once more (new init and batch order) and return the one with
-        the lowest average cost; ``False`` returns the best single evaluation (Algorithm 1,
-        step 8), which favours lucky draws when the cost is noisy.
+        seen plus the CMA-ES mean ``selection_repeats`` more times (new init and batch order)
+        and return the one with the lowest average cost; ``False`` returns the best single
+        evaluation (Algorithm 1, step 8), which favours lucky draws when the cost is noisy.
+      selection_repeats: re-evaluations of each finalist (one generation's work each).
+      recombine: per-class credit. The cost is a mean over held-out classes and class k's
+        pixels mostly decide class k's part, so each generation one child is injected into the
+        next: for every class, the block of genes of the candidate whose held-out images of
+        that class got the lowest true-class probability (its share of the cost).
+      inject_baselines: evaluate One-Pixel Shortcut and the Jacobsen rule (and any
+        ``seed_attacks`` given to :func:`run`) in the first generation, so the search starts
+        from the known attacks and returns nothing weaker than them by its own measure.
     """
 
     population: int = 8
@@ -58,13 +66,17 @@ class SearchConfig(EvaluatorConfig):
     holdout_per_class: int = 200
     diagonal: bool = True
     reevaluate: bool = True
+    selection_repeats: int = 2
+    recombine: bool = True
+    inject_baselines: bool = True
 
     def __post_init__(self):
         checks = {"population": self.population >= 2, "generations": self.generations >= 1,
                   "num_pixels": self.num_pixels >= 1, "epochs": self.epochs >= 1,
                   "per_class": self.per_class >= 1, "holdout_per_class": self.holdout_per_class >= 1,
                   "sigma0": 0.0 < self.sigma0 <= 1.0, "domain_weight": self.domain_weight >= 0,
-                  "batch_size": self.batch_size >= 1}
+                  "batch_size": self.batch_size >= 1,
+                  "selection_repeats": self.selection_repeats >= 1}
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
             raise ValueError(f"invalid search config: {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)}"
@@ -194,7 +206,8 @@ def _history_row(generation, result: GenerationResult, es, best_cost, elapsed) -
 
 def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
         checkpoint_dir: str | None = None, monitor: data_lib.Split | None = None,
-        callbacks: tuple[Callback, ...] = (), evaluator=None) -> SearchResult:
+        callbacks: tuple[Callback, ...] = (), evaluator=None,
+        seed_attacks: tuple[attack_lib.PixelAttack, ...] = ()) -> SearchResult:
     """Run EvoShift on ``dataset.train`` (the test set is never used for the cost).
 
     Args:
@@ -205,6 +218,9 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
       monitor: optional split (e.g. a test subset) whose accuracy is recorded for plots only.
       callbacks: called with each generation's history row.
       evaluator: override the scorer (``genomes [P, D], generation -> GenerationResult``).
+      seed_attacks: known attacks evaluated in the first generation (with fewer pixels than
+        ``config.num_pixels`` they are grown by :func:`attack.extend`), e.g. the best
+        ``N_p - 1`` attack; with ``config.inject_baselines`` One-Pixel Shortcut and Jacobsen too.
     """
     info = dataset.info
     cfg_dict = dataclasses.asdict(config)
@@ -214,17 +230,11 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
     if evaluator is None:
         evaluator = PopulationEvaluator(fit, holdout, info, config.population,
                                         config.evaluator_config(), monitor)
-    dim = attack_lib.genome_size(info.num_classes, config.num_pixels, info.channels)
 
     state = load_checkpoint(checkpoint_dir, cfg_dict) if checkpoint_dir else None
     if state is None:
-        # Start from a uniform draw: the random-placement baseline with the same seed (Sec. VIII-A).
-        x0 = np.random.default_rng(config.seed).uniform(size=dim)
-        es = cma.CMAEvolutionStrategy(x0, config.sigma0, {
-            "bounds": [0.0, 1.0], "popsize": config.population, "seed": config.seed + 1,
-            "verbose": -9, "maxiter": config.generations, "CMA_diagonal": config.diagonal})
-        state = {"es": es, "np_random": np.random.get_state(), "generation": 0, "history": [],
-                 "best_genome": x0, "best_cost": float("inf"), "elapsed_s": 0.0, "archive": []}
+        state = _initial_state(config, info, _starting_attacks(config, fit_pool, info,
+                                                               seed_attacks))
     else:
         logging.info("resuming search at generation %d from %s", state["generation"],
                      checkpoint_dir)
@@ -233,14 +243,17 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
 
     while state["generation"] < config.generations:
         g, start = state["generation"], time.time()
-        genomes = np.array(es.ask())
-        result = evaluator(genomes, g)
-        es.tell(list(genomes), result.costs.tolist())
+        genomes = np.array(es.ask())                        # Algorithm 1, step 3
+        result = evaluator(genomes, g)                      # Algorithm 1, steps 4-6
+        es.tell(list(genomes), result.costs.tolist())       # Algorithm 1, step 7
         j = int(np.argmin(result.costs))
         if result.costs[j] < state["best_cost"]:           # Algorithm 1, step 8
             state["best_cost"], state["best_genome"] = float(result.costs[j]), genomes[j].copy()
         state["archive"] = _top(state["archive"] + list(zip(result.costs.tolist(), genomes)),
                                 config.population - 1)
+        if config.recombine and result.stats.class_true_prob is not None:
+            child = recombine(genomes, result.stats.class_true_prob)
+            es.inject([es.boundary_handler.inverse(child)], force=True)
         state["elapsed_s"] += time.time() - start
         row = _history_row(g, result, es, state["best_cost"], state["elapsed_s"])
         state["history"].append(row)
@@ -257,8 +270,8 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
     best_genome, best_cost = state["best_genome"], state["best_cost"]
     selection = None
     if config.reevaluate:
-        best_genome, best_cost, selection = _reevaluate(evaluator, state["archive"], es,
-                                                        config)
+        best_genome, best_cost, selection = _reevaluate(evaluator, state["archive"],
+                                                        search_mean(es), config)
     best = attack_lib.decode(best_genome, info.num_classes, config.num_pixels, info.image_shape)
     best = dataclasses.replace(best, provenance={
         "method": "evoshift", "dataset": info.name, "best_cost": best_cost,
@@ -267,27 +280,74 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
     return SearchResult(best, best_cost, state["history"], cfg_dict, selection)
 
 
+def _starting_attacks(config: SearchConfig, fit_pool: data_lib.Split, info,
+                      seed_attacks) -> list[attack_lib.PixelAttack]:
+    """The known attacks the first generation evaluates (Sec. VIII-A baselines and the caller's),
+    each with ``config.num_pixels`` pixels."""
+    starts = [attack_lib.extend(a, config.num_pixels) for a in seed_attacks]
+    if config.inject_baselines:
+        from evoshift_tf import baselines
+        starts += [baselines.get(name, fit_pool, info.num_classes, config.num_pixels)
+                   for name in ("ops", "jacobsen")]
+    return starts[:config.population]
+
+
+def _initial_state(config: SearchConfig, info, starts: list) -> dict:
+    """A fresh CMA-ES (Algorithm 1, step 1) with ``starts`` injected into its first ask."""
+    dim = attack_lib.genome_size(info.num_classes, config.num_pixels, info.channels)
+    # The mean starts at a uniform draw: the random-placement baseline with the same seed.
+    x0 = np.random.default_rng(config.seed).uniform(size=dim)
+    es = cma.CMAEvolutionStrategy(x0, config.sigma0, {
+        "bounds": [0.0, 1.0], "popsize": config.population, "seed": config.seed + 1,
+        "verbose": -9, "maxiter": config.generations, "CMA_diagonal": config.diagonal})
+    if starts:
+        es.inject([es.boundary_handler.inverse(attack_lib.encode(a)) for a in starts],
+                  force=True)
+    return {"es": es, "np_random": np.random.get_state(), "generation": 0, "history": [],
+            "best_genome": x0, "best_cost": float("inf"), "elapsed_s": 0.0, "archive": []}
+
+
+def search_mean(es: cma.CMAEvolutionStrategy) -> np.ndarray:
+    """The point the search samples around, in the [0, 1] genome box: the internal mean mapped
+    through the bound transform (clipping it instead piles genes on 0 and 1)."""
+    return np.asarray(es.boundary_handler.transform(es.mean), np.float64)
+
+
+def recombine(genomes: np.ndarray, class_credit: np.ndarray) -> np.ndarray:
+    """Per-class credit: ``genomes [P, D]`` (D = C * block) and ``class_credit [P, C]`` (lower is
+    better) -> one genome ``[D]`` whose class-k block comes from the candidate with the lowest
+    credit on class k."""
+    p, c = class_credit.shape
+    blocks = genomes.reshape(p, c, -1)
+    credit = np.where(np.isfinite(class_credit), class_credit, np.inf)
+    return blocks[np.argmin(credit, axis=0), np.arange(c)].reshape(-1)
+
+
 def _top(pairs: list, k: int) -> list:
     """The ``k`` lowest-cost ``(cost, genome)`` pairs."""
     return sorted(pairs, key=lambda p: p[0])[:k]
 
 
-def _reevaluate(evaluator, archive, es, config: SearchConfig):
-    """Re-score the archive's best and the CMA-ES mean with a fresh seed (generation index
-    ``config.generations``); return (genome, average cost, table of the selection)."""
-    candidates = [g for _, g in archive] + [np.clip(es.mean, 0.0, 1.0)]
-    first = [c for c, _ in archive] + [None]
+def _reevaluate(evaluator, archive, mean: np.ndarray, config: SearchConfig):
+    """Re-score the archive's best and the CMA-ES mean ``config.selection_repeats`` times with
+    fresh seeds (generation indices from ``config.generations`` on); return (genome, average
+    cost over all its evaluations, table of the selection)."""
+    candidates = [g for _, g in archive] + [mean]
+    first = [[c] for c, _ in archive] + [[]]
+    finalists = len(candidates)
     while len(candidates) < config.population:  # pad to the trained population size
         candidates.append(candidates[-1])
-        first.append(first[-1])
-    result = evaluator(np.stack(candidates), config.generations)
-    averages = [float(np.mean([c for c in (f, r) if c is not None]))
-                for f, r in zip(first, result.costs.tolist())]
+    costs = [list(f) for f in first] + [[] for _ in range(len(candidates) - finalists)]
+    for r in range(config.selection_repeats):
+        result = evaluator(np.stack(candidates), config.generations + r)
+        for i, c in enumerate(result.costs.tolist()):
+            costs[i].append(float(c))
+    averages = [float(np.mean(c)) for c in costs[:finalists]]
     j = int(np.argmin(averages))
-    table = [{"first_cost": f, "reevaluated_cost": float(r), "average": a,
-              "is_cma_mean": i == len(archive)}
-             for i, (f, r, a) in enumerate(zip(first, result.costs, averages))
-             if i <= len(archive)]
-    logging.info("re-evaluated %d candidates: chose #%d (average cost %.4f%s)", len(table), j,
-                 averages[j], ", the CMA-ES mean" if j == len(archive) else "")
+    table = [{"first_cost": f[0] if f else None, "reevaluated_costs": c[len(f):],
+              "average": a, "is_cma_mean": i == len(archive)}
+             for i, (f, c, a) in enumerate(zip(first, costs, averages))]
+    logging.info("re-evaluated %d candidates x%d: chose #%d (average cost %.4f%s)", finalists,
+                 config.selection_repeats, j, averages[j],
+                 ", the CMA-ES mean" if j == len(archive) else "")
     return candidates[j], averages[j], table

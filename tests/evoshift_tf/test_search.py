@@ -14,7 +14,7 @@ def _config(**kw):
 
 
 def test_tiny_search_improves_its_fitness(tiny_gray):
-    result = search.run(tiny_gray, _config(generations=6))
+    result = search.run(tiny_gray, _config(generations=6, inject_baselines=False))
     costs = [h["mean_cost"] for h in result.history]
     assert len(result.history) == 6
     assert np.mean(costs[-2:]) < costs[0], costs

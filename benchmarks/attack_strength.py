@@ -1,0 +1,220 @@
+"""Attack strength: EvoShift against the baselines, judged by the same victims, at every N_p.
+
+    python -m benchmarks.attack_strength                       # the full run (about an hour
+                                                              # on a 2-core AVX-512 machine)
+    python -m benchmarks.attack_strength --num_pixels=1 --search_seeds=0 --victim_epochs=2
+
+Every attack is judged by one GrayNet trained from scratch with Adam 1e-3, batch 128, for
+``--victim_epochs`` (5) on the *full* poisoned training set (victims of one N_p train together,
+:func:`evoshift_tf.strength.judge`): clean test accuracy, alpha_S (Eq. 12), alpha_N (Eq. 13).
+Attacks: the default search (``SearchConfig()``) for each search seed, random placement for each
+seed, Jacobsen et al., One-Pixel Shortcut. A search at N_p > 1 starts from the smaller attack
+with the lowest search cost (its own held-out measure: the test set stays unseen).
+
+Each finished search (its attack file) and each judged N_p (its rows) are cached under
+``--out_dir``, so an interrupted run resumes. Prints a table, writes ``attack_strength.json``
+(rows and the machine's CPU flags), ``attack_strength.png`` (clean accuracy against N_p, mean
+and std over seeds) and the attacks under ``attacks/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+
+import numpy as np
+from absl import app, flags, logging
+
+from evoshift_tf import attack, baselines, data, population, search, strength
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("num_pixels", ["1", "2", "5", "10"], "N_p values, run in increasing order")
+flags.DEFINE_list("search_seeds", ["0", "1", "2"], "search seeds at the N_p of --all_seeds_at")
+flags.DEFINE_list("all_seeds_at", ["1", "5"], "N_p values that get every seed; others seed 0")
+flags.DEFINE_integer("victim_epochs", 5, "epochs of each judging victim on the full set")
+flags.DEFINE_integer("victim_seed", 0, "init and batch-order seed of the judging victims")
+flags.DEFINE_string("victim_precision", "float32", "judging victims' compute precision")
+flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path or IDX folder")
+flags.DEFINE_string("out_dir", "benchmarks/results", "where JSON, PNG and attacks go")
+
+ATTACKS = ("evoshift", "random", "jacobsen", "ops")
+
+
+def machine() -> dict:
+    """The facts a timing or a float round-off needs beside it."""
+    import tensorflow as tf
+    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+    return {"cpu_flags": sorted(f for f in population.cpu_flags() if f in wanted),
+            "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
+            "tensorflow": tf.__version__, "search_precision": population.resolve_precision()}
+
+
+def seeds_for(num_pixels: int) -> list[int]:
+    seeds = [int(s) for s in FLAGS.search_seeds]
+    return seeds if str(num_pixels) in FLAGS.all_seeds_at else seeds[:1]
+
+
+def _attack_path(name: str, num_pixels: int, seed: int | None) -> str:
+    suffix = "" if seed is None else f"_seed{seed}"
+    return os.path.join(FLAGS.out_dir, "attacks", f"{name}_np{num_pixels}{suffix}.json")
+
+
+def _starting_attack(num_pixels: int) -> attack.PixelAttack | None:
+    """The smaller EvoShift attack with the lowest search cost, if any was found."""
+    found = []
+    for n in sorted({int(p) for p in FLAGS.num_pixels if int(p) < num_pixels}, reverse=True):
+        for s in seeds_for(n):
+            path = _attack_path("evoshift", n, s)
+            if os.path.exists(path):
+                a = attack.load(path)
+                found.append((a.provenance["best_cost"], a))
+        if found:
+            break
+    return min(found, key=lambda p: p[0])[1] if found else None
+
+
+def evoshift_attack(dataset, num_pixels: int, seed: int) -> tuple[attack.PixelAttack, float]:
+    """The default search's attack for (N_p, seed), from the cache or searched now."""
+    path = _attack_path("evoshift", num_pixels, seed)
+    if os.path.exists(path):
+        a = attack.load(path)
+        return a, a.provenance["search_seconds"]
+    start = _starting_attack(num_pixels)
+    t = time.time()
+    result = search.run(dataset, search.SearchConfig(num_pixels=num_pixels, seed=seed),
+                        seed_attacks=() if start is None else (start,))
+    seconds = time.time() - t
+    a = result.best_attack
+    a = attack.PixelAttack(a.positions, a.values, a.image_shape,
+                           {**a.provenance, "search_seconds": seconds,
+                            "started_from": None if start is None else start.provenance.get(
+                                "config", {}).get("num_pixels")})
+    attack.save(a, path)
+    return a, seconds
+
+
+def attacks_for(dataset, num_pixels: int) -> list[tuple[str, int | None, attack.PixelAttack, float | None]]:
+    """(attack, search_seed, PixelAttack, search_seconds) for every attack judged at N_p."""
+    info = dataset.info
+    out = []
+    for s in seeds_for(num_pixels):
+        a, seconds = evoshift_attack(dataset, num_pixels, s)
+        out.append(("evoshift", s, a, seconds))
+    for s in seeds_for(num_pixels):
+        out.append(("random", s, baselines.get("random", dataset.train, info.num_classes,
+                                               num_pixels, seed=s), None))
+    for name in ("jacobsen", "ops"):
+        out.append((name, None, baselines.get(name, dataset.train, info.num_classes,
+                                              num_pixels), None))
+    for name, s, a, _ in out:
+        if name != "evoshift":
+            attack.save(a, _attack_path(name, num_pixels, s))
+    return out
+
+
+def _load_rows(path: str) -> list[dict]:
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return json.load(f)["rows"]
+
+
+def _save(path: str, rows: list[dict]) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump({"rows": rows, "machine": machine(),
+                   "victim": {"model": "graynet", "optimizer": "adam", "learning_rate": 1e-3,
+                              "batch_size": 128, "epochs": FLAGS.victim_epochs,
+                              "train_images": "all"}}, f, indent=1)
+    os.replace(tmp, path)
+
+
+def judge_num_pixels(dataset, num_pixels: int, rows: list[dict]) -> list[dict]:
+    """Rows for N_p, trained together; rows already cached for this recipe are kept."""
+    key = lambda r: (r["attack"], r["num_pixels"], r["search_seed"], r["victim_seed"],
+                     r["victim_epochs"])
+    done = {key(r) for r in rows}
+    todo = [(n, s, a, sec) for n, s, a, sec in attacks_for(dataset, num_pixels)
+            if (n, num_pixels, s if n in ("evoshift", "random") else None, FLAGS.victim_seed,
+                FLAGS.victim_epochs) not in done]
+    if not todo:
+        return []
+    logging.info("N_p=%d: training %d victims together for %d epochs", num_pixels, len(todo),
+                 FLAGS.victim_epochs)
+    recipe = strength.JudgeRecipe(epochs=FLAGS.victim_epochs, precision=FLAGS.victim_precision)
+    judged = strength.judge([a for _, _, a, _ in todo], dataset, recipe, FLAGS.victim_seed)
+    return [{"attack": n, "num_pixels": num_pixels,
+             "search_seed": s if n == "evoshift" else (s if n == "random" else None),
+             "victim_seed": FLAGS.victim_seed, "victim_epochs": FLAGS.victim_epochs,
+             "clean_test_accuracy": r["clean_test_accuracy"], "alpha_S": r["alpha_S"],
+             "alpha_N": r["alpha_N"], "search_seconds": sec}
+            for (n, s, _, sec), r in zip(todo, judged)]
+
+
+def summarise(rows: list[dict]) -> dict:
+    """``{(attack, N_p): (mean, std, n)}`` of clean test accuracy."""
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault((r["attack"], r["num_pixels"]), []).append(r["clean_test_accuracy"])
+    return {k: (float(np.mean(v)), float(np.std(v)), len(v)) for k, v in groups.items()}
+
+
+def table(rows: list[dict]) -> str:
+    stats = summarise(rows)
+    nps = sorted({k[1] for k in stats})
+    lines = ["| attack | " + " | ".join(f"N_p = {n}" for n in nps) + " |",
+             "|---|" + "---|" * len(nps)]
+    for name in ATTACKS:
+        cells = []
+        for n in nps:
+            m = stats.get((name, n))
+            cells.append("-" if m is None else f"{m[0]:.3f} ± {m[1]:.3f} (n={m[2]})")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict], path: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stats = summarise(rows)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name in ATTACKS:
+        nps = sorted(n for a, n in stats if a == name)
+        if nps:
+            ax.errorbar(nps, [stats[(name, n)][0] for n in nps],
+                        yerr=[stats[(name, n)][1] for n in nps], marker="o", capsize=3,
+                        label=name)
+    ax.set_xscale("log")
+    ax.set_xticks(sorted({n for _, n in stats}), [str(n) for n in sorted({n for _, n in stats})])
+    ax.set_xlabel("N_p, pixels per class")
+    ax.set_ylabel("victim clean test accuracy")
+    ax.set_title(f"GrayNet victims, {FLAGS.victim_epochs} epochs on the full poisoned set")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.INFO)
+    os.makedirs(os.path.join(FLAGS.out_dir, "attacks"), exist_ok=True)
+    dataset = data.load(FLAGS.dataset)
+    json_path = os.path.join(FLAGS.out_dir, "attack_strength.json")
+    rows = _load_rows(json_path)
+    for n in sorted(int(p) for p in FLAGS.num_pixels):
+        rows += judge_num_pixels(dataset, n, rows)
+        _save(json_path, rows)                       # each finished N_p survives a crash
+    plot(rows, os.path.join(FLAGS.out_dir, "attack_strength.png"))
+    print(table(rows))
+    print("machine:", machine())
+    print("wrote", json_path)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,98 @@
+"""Attack strength: how badly victims trained on the full poisoned set fail on clean data.
+
+Every attack is judged by the same recipe (the benchmark's): a GrayNet (or ColorNet) trained from
+scratch with Adam on the whole poisoned training set, then clean test accuracy, alpha_S (Eq. 12)
+and alpha_N (Eq. 13). Victims of several attacks train together in one
+:class:`population.PopulationClassifier` (each sees its own poisoned copy; Adam is elementwise, so
+each model gets exactly the update it would get alone). The search never calls this: it sees the
+training set only (Sec. V-C).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from evoshift_tf import attack as attack_lib
+from evoshift_tf import data as data_lib
+from evoshift_tf import metrics, population
+from evoshift_tf.models.simple_cnn import SPECS
+
+
+@dataclasses.dataclass(frozen=True)
+class JudgeRecipe:
+    """How a judging victim is trained.
+
+    Attributes:
+      model: ``graynet`` or ``colornet`` (Sec. VIII).
+      epochs: epochs on the full poisoned training set (5: 2-epoch victims understate some attacks).
+      batch_size: images per step.
+      learning_rate: Adam step size.
+      precision: ``float32`` or ``bfloat16`` compute (see ``population.resolve_precision``).
+      overlay_images: clean test images overlaid with every class pattern for alpha_N (0 = all).
+    """
+
+    model: str = "graynet"
+    epochs: int = 5
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    precision: str = "float32"
+    overlay_images: int = 2000
+
+
+def _dense(attacks: list[attack_lib.PixelAttack]) -> tuple[tf.Tensor, tf.Tensor]:
+    dense = [a.masks_and_patterns() for a in attacks]
+    return (tf.constant(np.stack([m for m, _ in dense])),
+            tf.constant(np.stack([p for _, p in dense])))
+
+
+def judge(attacks: list[attack_lib.PixelAttack | None], dataset: data_lib.Dataset,
+          recipe: JudgeRecipe = JudgeRecipe(), victim_seed: int = 0) -> list[dict]:
+    """One victim per attack (``None`` = clean training), trained together.
+
+    Returns one dict per attack: ``clean_test_accuracy``, ``alpha_S`` and, for attacks,
+    ``overlay_accuracy`` and ``alpha_N`` (on ``recipe.overlay_images`` seeded test images).
+    """
+    info = dataset.info
+    if recipe.model not in SPECS:
+        raise ValueError(f"judging victims are {sorted(SPECS)}, got {recipe.model!r}")
+    for a in attacks:
+        if a is not None:
+            attack_lib.check_compatible(a, info.image_shape, info.num_classes)
+    h, w, ch = info.image_shape
+    clean = attack_lib.PixelAttack(np.zeros((info.num_classes, 1, 2), np.int64),
+                                   np.zeros((info.num_classes, 1, ch), np.uint8), info.image_shape)
+    masks, patterns = _dense([clean if a is None else a for a in attacks])
+    masks = masks * np.array([0.0 if a is None else 1.0 for a in attacks],
+                             np.float32)[:, None, None, None, None]
+    trainer = population.PopulationClassifier(
+        SPECS[recipe.model], len(attacks), info.image_shape, info.num_classes,
+        recipe.batch_size, recipe.learning_rate, population.resolve_precision(recipe.precision))
+    trainer.reset(np.stack([np.full(len(attacks), victim_seed), np.zeros(len(attacks))], 1))
+    x, y = tf.constant(dataset.train.x), tf.constant(dataset.train.y)
+    trainer.fit(x, y, masks, patterns, recipe.epochs, seed=victim_seed)
+    test_x, test_y = tf.constant(dataset.test.x), tf.constant(dataset.test.y)
+    acc = trainer.evaluate(test_x, test_y, masks, patterns, poisoned=False).clean_accuracy
+    rows = [{"clean_test_accuracy": float(a),
+             "alpha_S": metrics.semantic_sensitivity(float(a), info.num_classes)} for a in acc]
+    overlay = _overlay_accuracy(trainer, dataset.test, masks, patterns, info.num_classes,
+                                recipe.overlay_images, victim_seed)
+    for row, a, o in zip(rows, attacks, overlay):
+        if a is not None:
+            row["overlay_accuracy"] = float(o)
+            row["alpha_N"] = metrics.nuisance_sensitivity(float(o), info.num_classes)
+    return rows
+
+
+def _overlay_accuracy(trainer, test: data_lib.Split, masks, patterns, num_classes: int,
+                      images: int, seed: int) -> np.ndarray:
+    """``[P]``: E_k E_x I[F(x + delta_k) = k] (numerator of Eq. 13) for every victim."""
+    x = test.x
+    if images and len(x) > images:
+        x = x[np.random.default_rng(seed).permutation(len(x))[:images]]
+    x = tf.constant(x)
+    hits = [trainer.evaluate(x, tf.fill([x.shape[0]], tf.constant(k, tf.int64)), masks, patterns,
+                             poisoned=True).poisoned_accuracy for k in range(num_classes)]
+    return np.mean(hits, axis=0)

@@ -1,0 +1,136 @@
+"""The search that wins: the mean decoded through the bound transform, valid attacks by
+construction, baselines injected into the first generation, per-class recombination, precision
+by CPU flags, and no look at the test set."""
+
+import cma
+import numpy as np
+import pytest
+
+from evoshift_tf import attack, baselines, data, fitness, population, search
+
+
+def _config(**kw):
+    return search.SearchConfig.smoke(**{**dict(population=4, generations=2, per_class=40,
+                                                holdout_per_class=16, epochs=2,
+                                                discriminator_images=64), **kw})
+
+
+def test_search_mean_is_the_bound_transformed_mean():
+    es = cma.CMAEvolutionStrategy(np.full(6, 0.5), 0.3, {"bounds": [0, 1], "verbose": -9})
+    es.mean = np.array([-0.3, 1.4, 0.5, 0.02, 1.02, -2.0])      # outside the box, as cma keeps it
+    mean = search.search_mean(es)
+    np.testing.assert_allclose(mean, es.boundary_handler.transform(es.mean))
+    assert np.all((mean > 0) & (mean < 1))
+    assert not np.any(np.isin(mean, [0.0, 1.0]))                  # clipping would pile on 0 and 1
+    assert not np.allclose(mean, np.clip(es.mean, 0, 1))
+
+
+def test_decode_repairs_collisions_into_distinct_positions():
+    shape = (8, 8, 1)
+    genome = np.full(attack.genome_size(5, 4, 1), 0.5)            # every pixel on one cell
+    a = attack.decode(genome, 5, 4, shape)
+    cells = a.positions.reshape(-1, 2)
+    assert len({tuple(c) for c in cells}) == 20
+    assert tuple(cells[0]) == (4, 4)                              # the first keeps its cell
+    assert np.abs(cells - [4, 4]).max() <= 3                      # the rest move nearby
+
+
+def test_repair_leaves_a_valid_attack_unchanged():
+    a = attack.random_attack(4, 2, (12, 12, 1), seed=3)
+    np.testing.assert_array_equal(attack.repair_positions(a.positions, a.image_shape),
+                                  a.positions)
+
+
+def test_extend_keeps_the_smaller_attack_and_grows_distinct_pixels():
+    a = attack.random_attack(4, 1, (12, 12, 1), seed=0)
+    big = attack.extend(a, 3)
+    np.testing.assert_array_equal(big.positions[:, 0], a.positions[:, 0])
+    np.testing.assert_array_equal(big.values[:, :, 0], np.repeat(a.values[:, :, 0], 3, 1))
+    assert len({tuple(c) for c in big.positions.reshape(-1, 2)}) == 12
+    with pytest.raises(attack.AttackError):
+        attack.extend(big, 2)
+
+
+class _Recorder:
+    """A scorer that records what it is asked; cost = mean of the genome (lower = better)."""
+
+    def __init__(self, num_classes):
+        self.asked, self.num_classes = [], num_classes
+
+    def __call__(self, genomes, generation):
+        from evoshift_tf.evaluator import GenerationResult
+        self.asked.append((generation, genomes.copy()))
+        p = len(genomes)
+        credit = genomes.reshape(p, self.num_classes, -1).mean(-1)
+        stats = population.PopulationStats(*(np.zeros(p),) * 5, credit)
+        cost = genomes.mean(1)
+        return GenerationResult(cost, cost, None, stats, None)
+
+
+def test_injected_baselines_are_evaluated_in_the_first_generation(tiny_gray):
+    info = tiny_gray.info
+    cfg = _config(generations=2, population=5)
+    seed_attack = attack.random_attack(info.num_classes, 1, info.image_shape, seed=9)
+    rec = _Recorder(info.num_classes)
+    search.run(tiny_gray, cfg, evaluator=rec, seed_attacks=(seed_attack,))
+    generation, first = rec.asked[0]
+    assert generation == 0
+    decoded = attack.decode(first, info.num_classes, 1, info.image_shape)
+    fit_pool, _ = data.holdout_split(tiny_gray.train, cfg.holdout_per_class, info.num_classes,
+                                     seed=cfg.seed)
+    assert decoded[0].equals(seed_attack)
+    assert decoded[1].equals(baselines.get("ops", fit_pool, info.num_classes, 1))
+    assert decoded[2].equals(baselines.get("jacobsen", fit_pool, info.num_classes, 1))
+
+
+def test_recombine_takes_each_class_block_from_its_best_candidate():
+    genomes = np.arange(2 * 3 * 2, dtype=float).reshape(2, 6)     # P=2, C=3, block of 2
+    credit = np.array([[0.1, 0.9, 0.2], [0.5, 0.3, np.nan]])
+    np.testing.assert_array_equal(search.recombine(genomes, credit), [0, 1, 8, 9, 4, 5])
+
+
+def test_recombined_child_is_asked_in_the_next_generation(tiny_gray):
+    info = tiny_gray.info
+    rec = _Recorder(info.num_classes)
+    search.run(tiny_gray, _config(generations=2, inject_baselines=False, reevaluate=False),
+               evaluator=rec)
+    (_, g0), (_, g1) = rec.asked
+    credit = g0.reshape(len(g0), info.num_classes, -1).mean(-1)
+    child = search.recombine(g0, credit)
+    assert min(np.abs(g - child).max() for g in g1) < 1e-9
+
+
+@pytest.mark.parametrize("flags, gpu, expected", [
+    (frozenset({"avx2", "fma"}), False, "float32"),
+    (frozenset({"avx2", "avx512f"}), False, "float32"),
+    (frozenset({"avx512f", "avx512_bf16"}), False, "bfloat16"),
+    (frozenset({"amx_bf16"}), False, "bfloat16"),
+    (frozenset({"avx2"}), True, "bfloat16"),
+])
+def test_precision_auto_follows_the_cpu_flags(flags, gpu, expected):
+    assert population.resolve_precision("auto", flags, gpu) == expected
+    assert population.resolve_precision("float32", flags, gpu) == "float32"
+
+
+def test_unknown_precision_is_refused():
+    with pytest.raises(ValueError, match="precision"):
+        population.resolve_precision("fp8")
+
+
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
+    f = tmp_path / "cpuinfo"
+    f.write_text("processor : 0\nflags\t\t: fpu avx2 avx512_bf16\n")
+    assert population.cpu_flags(str(f)) == {"fpu", "avx2", "avx512_bf16"}
+    assert population.cpu_flags(str(tmp_path / "missing")) == frozenset()
+
+
+def test_the_search_never_sees_the_test_set(tiny_gray):
+    cfg = _config(generations=2)
+    other_test = data.Split(np.zeros_like(tiny_gray.test.x), tiny_gray.test.y[::-1].copy())
+    a = search.run(tiny_gray, cfg).best_attack
+    b = search.run(data.Dataset(tiny_gray.info, tiny_gray.train, other_test), cfg).best_attack
+    assert a.equals(b)
+
+
+def test_domain_cost_is_capped_at_chance():
+    np.testing.assert_allclose(fitness.domain_cost(np.array([0.0, 0.5, 0.8])), [-2.0, 0.0, 0.0])
