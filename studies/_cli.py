@@ -39,8 +39,10 @@ def budget():
 
 def attacks(dataset, num_pixels):
     from evoshift_tf.studies import attacks as attacks_lib
+    from studies import common
     return attacks_lib.evoshift_attacks(dataset, num_pixels, FLAGS.attack,
-                                        cache_dir=os.path.join(FLAGS.out, "attacks"))
+                                        cache_dir=os.path.join(FLAGS.out, "attacks"),
+                                        attack_dir=common.BENCHMARK_ATTACKS)
 
 
 def load_dataset():
@@ -51,7 +53,8 @@ def load_dataset():
 def finish(result: dict) -> None:
     from evoshift_tf.studies import output
     json_path, png_path = output.save(result, FLAGS.out)
-    print(f"\n## {result['study']} ({FLAGS.dataset}, {dataclasses.asdict(budget())})\n")
+    used = result.get("budget") or dataclasses.asdict(budget())
+    print(f"\n## {result['study']} ({FLAGS.dataset}, {used})\n")
     print(result["table"])
     print(f"\nwrote {json_path} and {png_path}")
     logging.info("done: %s", json_path)

@@ -1,52 +1,39 @@
-"""Shared by the studies: where an EvoShift attack comes from (a file, or a small search), and
-how results are written (JSON, a printed table).
+"""Shared by the studies: where an EvoShift attack comes from, and how results are written
+(JSON, a printed table).
 
-``--attack path.json`` uses that file; otherwise a small search runs once and its result is cached
-under ``--workdir/attacks/<dataset>_np<N>_seed<S>.json`` so the other studies reuse it. The small
-search is a documented budget for 2 CPU cores, not the paper's (the paper gives none).
+``--attack path.json`` uses that file; otherwise the strength benchmark's committed attack for the
+dataset, N_p and seed (``benchmarks/results/attacks/``), otherwise the default search, run once
+and cached under ``--workdir/attacks/`` (keyed by dataset, shape, N_p, seed and search config:
+:mod:`evoshift_tf.studies.attacks`, the one attack source of every study).
 """
 
 from __future__ import annotations
 
 import os
 
-from absl import logging
-
 from evoshift_tf import attack as attack_lib
-from evoshift_tf import search
 
-SMALL_SEARCH = dict(population=6, generations=4, per_class=200, holdout_per_class=50,
-                    epochs=2, batch_size=64, discriminator_images=400, discriminator_epochs=1)
-"""~1-3 minutes per search on 2 shared CPU cores (GrayNet, Fashion-MNIST)."""
+BENCHMARK_ATTACKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                 "benchmarks", "results", "attacks")
+"""The strength benchmark's committed attacks (``benchmarks/attack_strength.py``)."""
 
 
 def evoshift_attack(dataset, num_pixels: int, path: str | None = None, workdir: str = "runs",
-                    seed: int = 0, **search_overrides) -> attack_lib.PixelAttack:
-    """The attack in ``path`` if given, else the cached or freshly searched one."""
-    if path:
-        return attack_lib.load(path, dataset.info.image_shape, dataset.info.num_classes)
-    cache = os.path.join(workdir, "attacks",
-                         f"{dataset.info.name}_np{num_pixels}_seed{seed}.json")
-    if os.path.exists(cache):
-        logging.info("using cached EvoShift attack %s", cache)
-        return attack_lib.load(cache, dataset.info.image_shape, dataset.info.num_classes)
-    cfg = search.SearchConfig(**{**SMALL_SEARCH, "num_pixels": num_pixels, "seed": seed,
-                                 **search_overrides})
-    logging.info("no --attack given: running a small EvoShift search (N_p=%d) %s", num_pixels, cfg)
-    result = search.run(dataset, cfg)
-    attack_lib.save(result.best_attack, cache)
-    logging.info("saved the searched attack to %s (cost %.4f)", cache, result.best_cost)
-    return result.best_attack
+                    seed: int = 0) -> attack_lib.PixelAttack:
+    """The attack in ``path`` if given, else the benchmark's, cached or freshly searched one."""
+    return attack_for(dataset, num_pixels, [path] if path else (), workdir, seed)
 
 
 def attack_for(dataset, num_pixels: int, paths=(), workdir: str = "runs", seed: int = 0):
-    """The attack among ``paths`` (``--attack`` files) whose N_p is ``num_pixels``, else
-    :func:`evoshift_attack` (cached small search)."""
-    for p in paths or ():
-        a = attack_lib.load(p, dataset.info.image_shape, dataset.info.num_classes)
-        if a.num_pixels == num_pixels:
-            return a
-    return evoshift_attack(dataset, num_pixels, None, workdir, seed)
+    """The attack among ``paths`` (``--attack`` files) whose N_p is ``num_pixels``, else the
+    one attack source's (:func:`evoshift_tf.studies.attacks.evoshift_attacks`)."""
+    from evoshift_tf.studies import attacks as attacks_lib
+    matching = [p for p in paths or ()
+                if attack_lib.load(p, dataset.info.image_shape,
+                                   dataset.info.num_classes).num_pixels == num_pixels]
+    return attacks_lib.evoshift_attacks(dataset, [num_pixels], matching,
+                                        cache_dir=os.path.join(workdir, "attacks"),
+                                        attack_dir=BENCHMARK_ATTACKS, seed=seed)[num_pixels]
 
 
 def write_json(path: str, payload) -> None:

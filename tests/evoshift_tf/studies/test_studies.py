@@ -1,10 +1,11 @@
+import dataclasses
 import json
 import os
 
 import numpy as np
 import pytest
 
-from evoshift_tf import attack, baselines
+from evoshift_tf import attack, baselines, data, search
 from evoshift_tf.studies import attacks as attacks_lib
 from evoshift_tf.studies import (median, noise, optimizers, output, partial, regularizers,
                                  runner, table4, transfer)
@@ -66,17 +67,49 @@ def test_table4_rows_and_paper_column(tiny_gray, shortcut_attack):
     assert res["paper"]["CE EvoShift N_p=1"] == "0.16 / 0.89"
 
 
-def test_attacks_come_from_files_then_cache(tiny_gray, shortcut_attack, tmp_path):
+def test_attacks_come_from_files_then_cache(tiny_gray, shortcut_attack, tmp_path, monkeypatch):
     path = str(tmp_path / "a1.json")
     attack.save(shortcut_attack, path)
     got = attacks_lib.evoshift_attacks(tiny_gray, [1], [path])
     assert got[1].equals(shortcut_attack)
     cache = tmp_path / "cache"
     cache.mkdir()
-    attack.save(shortcut_attack, str(cache / "evoshift_np1.json"))
-    got = attacks_lib.evoshift_attacks(tiny_gray, [1], (), cache_dir=str(cache),
-                                       config_fn=lambda n: pytest.fail("should not search"))
+    config = lambda n, seed: search.SearchConfig.smoke(num_pixels=n, seed=seed)  # noqa: E731
+    attack.save(shortcut_attack, str(cache / attacks_lib.cache_key(tiny_gray.info, config(1, 0))))
+    monkeypatch.setattr(attacks_lib.search, "run", lambda *a, **k: pytest.fail("searched"))
+    got = attacks_lib.evoshift_attacks(tiny_gray, [1], (), cache_dir=str(cache), config_fn=config)
     assert got[1].equals(shortcut_attack)
+
+
+def test_attack_cache_misses_for_another_dataset_of_the_same_shape(tiny_gray, shortcut_attack,
+                                                                  tmp_path):
+    config = search.SearchConfig.smoke(num_pixels=1, generations=1, population=2, per_class=8,
+                                       holdout_per_class=4, discriminator_images=8)
+    attack.save(shortcut_attack, str(tmp_path / attacks_lib.cache_key(tiny_gray.info, config)))
+    other = data.Dataset(dataclasses.replace(tiny_gray.info, name="other_dataset"),
+                         tiny_gray.train, tiny_gray.test)
+    searched = []
+
+    def config_fn(n, seed):
+        searched.append(n)
+        return config
+
+    attacks_lib.evoshift_attacks(other, [1], (), cache_dir=str(tmp_path), config_fn=config_fn)
+    assert attacks_lib.cache_key(other.info, config) != attacks_lib.cache_key(tiny_gray.info,
+                                                                               config)
+    assert (tmp_path / attacks_lib.cache_key(other.info, config)).exists()   # searched anew
+
+
+def test_committed_attacks_are_used_only_for_their_dataset(tiny_gray, shortcut_attack, tmp_path):
+    a = dataclasses.replace(shortcut_attack, provenance={"dataset": tiny_gray.info.name})
+    attack.save(a, str(tmp_path / "evoshift_np1_seed0.json"))
+    fail = lambda n, seed: pytest.fail("should not search")  # noqa: E731
+    got = attacks_lib.evoshift_attacks(tiny_gray, [1], attack_dir=str(tmp_path), config_fn=fail)
+    assert got[1].equals(a)
+    other = data.Dataset(dataclasses.replace(tiny_gray.info, name="other_dataset"),
+                         tiny_gray.train, tiny_gray.test)
+    with pytest.raises(pytest.fail.Exception):
+        attacks_lib.evoshift_attacks(other, [1], attack_dir=str(tmp_path), config_fn=fail)
 
 
 @pytest.mark.slow
