@@ -27,6 +27,12 @@ DATASET, ATTACK, MODEL, METRICS, HISTORY, REPORT = (
     "Dataset", "PixelAttack", "Model", "Metrics", "SearchHistory", "Report")
 
 
+class InputError(ValueError):
+    """What a user gave a component is wrong: an unknown or ill-typed parameter, a value its
+    ``check`` refuses, a missing, wrong-type or modified input artifact. The message names the
+    value and what was expected (a missing artifact folder raises ``FileNotFoundError``)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Parameter:
     """A component parameter: Python type, default, help (unit and paper reference)."""
@@ -63,7 +69,7 @@ class ComponentSpec:
         """Defaults filled in, types coerced; unknown names rejected with the known list."""
         unknown = sorted(set(params) - set(self.parameters))
         if unknown:
-            raise ValueError(f"{self.name}: unknown parameter(s) {unknown}; known: "
+            raise InputError(f"{self.name}: unknown parameter(s) {unknown}; known: "
                              f"{sorted(self.parameters)}")
         out = {}
         for name, p in self.parameters.items():
@@ -74,7 +80,7 @@ class ComponentSpec:
                 try:
                     value = p.type(value)
                 except (TypeError, ValueError):
-                    raise ValueError(f"{self.name}: parameter {name}={value!r} is not a "
+                    raise InputError(f"{self.name}: parameter {name}={value!r} is not a "
                                      f"{p.type.__name__}") from None
             out[name] = value
         if self.check is not None:
@@ -82,7 +88,7 @@ class ComponentSpec:
                 self.check(out)
             except (KeyError, ValueError, TypeError) as e:
                 msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-                raise ValueError(f"{self.name}: {msg}") from None
+                raise InputError(f"{self.name}: {msg}") from None
         return out
 
 
@@ -160,10 +166,10 @@ def require_artifact(folder: str, expected_type: str, what: str) -> dict:
     if meta is None:
         raise FileNotFoundError(f"input {what!r}: no artifact at {folder} (missing {METADATA})")
     if meta.get("type") != expected_type:
-        raise ValueError(f"input {what!r}: {folder} is a {meta.get('type')}, expected "
+        raise InputError(f"input {what!r}: {folder} is a {meta.get('type')}, expected "
                          f"{expected_type}")
     if meta.get("content_hash") != content_hash(folder):
-        raise ValueError(f"input {what!r}: the files in {folder} do not match the content hash "
+        raise InputError(f"input {what!r}: the files in {folder} do not match the content hash "
                          "in its metadata (truncated or modified after it was written); rerun "
                          f"the step that produced it ({meta.get('producer')})")
     return meta
@@ -193,9 +199,9 @@ def run_executor(spec: ComponentSpec, inputs: dict[str, str], outputs: dict[str,
     a list of folders (a collection). Returns the resolved parameters."""
     missing = [k for k in spec.inputs if k not in inputs and k not in spec.optional_inputs]
     if missing:
-        raise ValueError(f"{spec.name}: missing input(s) {missing}")
+        raise InputError(f"{spec.name}: missing input(s) {missing}")
     if set(outputs) != set(spec.outputs):
-        raise ValueError(f"{spec.name}: outputs must be {sorted(spec.outputs)}, got "
+        raise InputError(f"{spec.name}: outputs must be {sorted(spec.outputs)}, got "
                          f"{sorted(outputs)}")
     resolved = spec.resolve_params(params)
     if spec.route_outputs is not None:
@@ -239,20 +245,23 @@ def read_json(path: str):
 
 # ---------------------------------------------------------------- command line
 
-def main(spec: ComponentSpec, argv=None) -> None:
-    """``python -m components.<stage> --<input>=DIR --<output>=DIR --<param>=VALUE``.
+def artifact_flag(spec: ComponentSpec, name: str) -> str:
+    """The flag of input/output ``name``: ``--<name>``, or ``--<name>_dir`` where a parameter
+    has the same name (train_victim's output ``model`` vs its parameter ``model``)."""
+    return f"{name}_dir" if name in spec.parameters else name
 
-    Flags are generated from the spec, so ``--helpfull`` lists every input, output and
-    parameter with its default and unit.
-    """
-    from absl import app, flags, logging
 
-    fl = flags.FLAGS
+def define_flags(spec: ComponentSpec) -> None:
+    """Define one absl flag per input, output and parameter of ``spec`` (plus ``--work_dir``);
+    inputs (except optional ones) and outputs are required."""
+    from absl import flags
+
     for name, kind in spec.inputs.items():
-        flags.DEFINE_string(name, None, f"input artifact folder ({kind})"
+        flags.DEFINE_string(artifact_flag(spec, name), None, f"input artifact folder ({kind})"
                             + (" [optional]" if name in spec.optional_inputs else ""))
     for name, kind in spec.outputs.items():
-        flags.DEFINE_string(name, None, f"output artifact folder ({kind}); written atomically")
+        flags.DEFINE_string(artifact_flag(spec, name), None,
+                            f"output artifact folder ({kind}); written atomically")
     flags.DEFINE_string("work_dir", None, "folder for checkpoints that survive a crash "
                         "(default: a temporary folder)")
     for name, p in spec.parameters.items():
@@ -261,15 +270,48 @@ def main(spec: ComponentSpec, argv=None) -> None:
         define(name, p.default, p.help or name)
     required = [n for n in spec.inputs if n not in spec.optional_inputs] + list(spec.outputs)
     for name in required:
-        flags.mark_flag_as_required(name)
+        flags.mark_flag_as_required(artifact_flag(spec, name))
+
+
+def run_from_flags(spec: ComponentSpec) -> dict:
+    """Run ``spec`` with the values of the flags :func:`define_flags` defined (parsed)."""
+    from absl import flags
+
+    fl = flags.FLAGS
+    value = lambda name: getattr(fl, artifact_flag(spec, name))  # noqa: E731
+    return run_executor(spec, {k: value(k) for k in spec.inputs if value(k)},
+                        {k: value(k) for k in spec.outputs},
+                        {k: getattr(fl, k) for k in spec.parameters}, fl.work_dir)
+
+
+def main(spec: ComponentSpec, argv=None) -> None:
+    """``python -m components.<stage> --<input>=DIR --<output>=DIR --<param>=VALUE``.
+
+    Flags are generated from the spec, so ``--helpfull`` lists every input, output and
+    parameter with its default and unit. (``evoshift <stage>`` runs the same flags with
+    one-line errors for bad input.)
+    """
+    from absl import app, logging
+
+    define_flags(spec)
 
     def _run(_):
         logging.set_verbosity(logging.INFO)
-        run_executor(spec, {k: getattr(fl, k) for k in spec.inputs if getattr(fl, k)},
-                     {k: getattr(fl, k) for k in spec.outputs},
-                     {k: getattr(fl, k) for k in spec.parameters}, fl.work_dir)
+        run_from_flags(spec)
 
     app.run(_run, argv=argv or sys.argv)
+
+
+def tensorboard_dir(output_folder: str) -> str:
+    """Where a step writes its TensorBoard event files: ``<run_root>/tensorboard/<step>``.
+
+    ``output_folder`` is one of the step's output folders as the executor sees it: the local
+    runner lays an output at ``<run_root>/<step>/<output>`` and :func:`atomic_folder` hands the
+    executor a temporary sibling of it (``<run_root>/<step>/.<output>.tmp-*``), so the step
+    folder is its parent either way. Outside a runner (``evoshift search --attack=out/a``) the
+    same rule gives ``<parent of out>/tensorboard/out``."""
+    step_dir = os.path.dirname(os.path.abspath(output_folder))
+    return os.path.join(os.path.dirname(step_dir), "tensorboard", os.path.basename(step_dir))
 
 
 # ---------------------------------------------------------------- payload helpers

@@ -1,5 +1,7 @@
 """search: EvoShift (CMA-ES, Algorithm 1) on a Dataset's training split -> PixelAttack +
-SearchHistory. The search checkpoints every generation in ``work_dir`` and resumes there."""
+SearchHistory. The search checkpoints every generation in ``work_dir`` and resumes there, and
+writes each generation's history row as TensorBoard scalars ``search/<field>`` (best and mean
+cost, ...) to ``<run_root>/tensorboard/<step>`` (:func:`components.base.tensorboard_dir`)."""
 
 from __future__ import annotations
 
@@ -24,12 +26,57 @@ def execute(inputs, outputs, params, work_dir):
     config = configs.from_dict(search.SearchConfig, params)
     monitor = (data.balanced_subset(dataset.test, monitor_per_class, dataset.info.num_classes)
                if monitor_per_class > 0 else None)
-    result = search.run(dataset, config, checkpoint_dir=os.path.join(work_dir, "search"),
-                        monitor=monitor)
+    checkpoint_dir = os.path.join(work_dir, "search")
+    tensorboard = TensorBoardScalars(base.tensorboard_dir(outputs["history"]),
+                                     fresh=not _has_files(checkpoint_dir))
+    try:
+        result = search.run(dataset, config, checkpoint_dir=checkpoint_dir, monitor=monitor,
+                            callbacks=(tensorboard,))
+    finally:
+        tensorboard.close()
     from evoshift_tf import attack
     attack.save(result.best_attack, os.path.join(outputs["attack"], "attack.json"))
     base.write_json(os.path.join(outputs["history"], "history.json"), result.history)
     _write_csv(os.path.join(outputs["history"], "history.csv"), result.history)
+
+
+def _has_files(folder):
+    return os.path.isdir(folder) and bool(os.listdir(folder))
+
+
+class TensorBoardScalars:
+    """A search callback: every numeric field of a generation's history row (``best_cost``,
+    ``mean_cost``, ``best_semantic``, ``sigma``, ...) as the scalar ``search/<field>`` at step
+    ``generation``, in ``logdir``. ``fresh``: the search starts over (no checkpoint), so event
+    files of an earlier run in ``logdir`` are removed instead of overlaid."""
+
+    def __init__(self, logdir: str, fresh: bool = True):
+        import tensorflow as tf
+        if fresh and os.path.isdir(logdir):
+            for name in os.listdir(logdir):
+                if name.startswith("events.out.tfevents."):
+                    os.remove(os.path.join(logdir, name))
+        os.makedirs(logdir, exist_ok=True)
+        self.logdir = logdir
+        self._writer = tf.summary.create_file_writer(logdir)
+
+    def __call__(self, row: dict) -> None:
+        import tensorflow as tf
+        from tensorflow.core.framework import summary_pb2
+        # what tf.summary.scalar writes, without needing the tensorboard package to write it
+        metadata = summary_pb2.SummaryMetadata(
+            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"),
+            data_class=summary_pb2.DATA_CLASS_SCALAR)
+        with self._writer.as_default():
+            for key, value in row.items():
+                if key != "generation" and isinstance(value, (int, float)) \
+                        and not isinstance(value, bool):
+                    tf.summary.write(f"search/{key}", tf.constant(value, tf.float32),
+                                     step=int(row["generation"]), metadata=metadata)
+        self._writer.flush()
+
+    def close(self) -> None:
+        self._writer.close()
 
 
 def _write_csv(path, rows):

@@ -9,6 +9,7 @@ import os
 
 from components import base
 from evoshift_tf import configs, defenses, models, training
+from evoshift_tf.models import victim
 
 
 
@@ -16,8 +17,7 @@ def check(params):
     """Model, strategy and recipe are valid (before any data is read or step runs)."""
     params = dict(params)
     model_name, strategy_name = params.pop("model"), params.pop("strategy")
-    if model_name not in models.names():
-        raise ValueError(f"unknown model {model_name!r}; known models: {models.names()}")
+    victim.check(model_name, params["dropout"], params["weight_decay"])
     if strategy_name not in training.STRATEGIES:
         raise ValueError(f"unknown strategy {strategy_name!r}; known: {list(training.STRATEGIES)}")
     for name in (n for n in params.pop("preprocessing").split(",") if n):
@@ -49,8 +49,8 @@ def execute(inputs, outputs, params, work_dir):
 
     def build():
         layers = [layer for n in names for layer in defenses.get(n, info.image_shape)]
-        return models.get(model_name, info.image_shape, info.num_classes, preprocessing=layers,
-                          **recipe)
+        return victim.build(model_name, info.image_shape, info.num_classes,
+                            preprocessing=layers, **recipe)
 
     result = training.train(build, dataset.train.x, dataset.train.y, config, strategy,
                             checkpoint_dir=os.path.join(work_dir, "checkpoint"))
@@ -62,7 +62,10 @@ def execute(inputs, outputs, params, work_dir):
 SPEC = base.ComponentSpec(
     name="train_victim", inputs={"dataset": base.DATASET}, outputs={"model": base.MODEL},
     parameters={
-        "model": base.Parameter(str, "graynet", f"victim architecture ({', '.join(models.names())})"),
+        "model": base.Parameter(str, "graynet", "victim: a registry name "
+                                f"({', '.join(models.names())}), a .keras file (re-initialised, "
+                                "trained from scratch) or module:function returning a Keras "
+                                "model (see evoshift_tf.models.victim)"),
         "strategy": base.Parameter(str, "default", f"tf.distribute strategy "
                                    f"{list(training.STRATEGIES)} (multiworker: from TF_CONFIG)"),
         "dropout": base.Parameter(float, 0.0, "dropout rate before the head (paper Fig. 7: 0.4)"),

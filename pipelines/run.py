@@ -26,7 +26,9 @@ flags.DEFINE_string("data_dir", "", "IDX folder for fashion_mnist, or tfds data_
 flags.DEFINE_integer("num_pixels", 1, "N_p, attack pixels per class (paper: 1, 2, 5, 10)")
 flags.DEFINE_integer("victim_seeds", None, "victims per attacked arm (default: preset's)")
 flags.DEFINE_integer("victim_epochs", None, "victim training epochs (default: preset's)")
-flags.DEFINE_string("victim_model", "graynet", "victim architecture from the model registry")
+flags.DEFINE_string("victim_model", "graynet", "victim: a model registry name, a .keras file "
+                    "(re-initialised and trained from scratch) or module:function returning a "
+                    "Keras model (evoshift_tf.models.victim)")
 flags.DEFINE_integer("generations", None, "CMA-ES generations (default: preset's)")
 flags.DEFINE_integer("population", None, "CMA-ES population lambda (default: preset's)")
 flags.DEFINE_integer("per_class", None, "search fit images per class (default: preset's)")
@@ -69,8 +71,14 @@ def build_from_flags():
     train_params = {"epochs": epochs, "model": FLAGS.victim_model, "strategy": FLAGS.strategy}
     if FLAGS.pipeline == "sweep":
         import json
-        recipes = (json.loads(FLAGS.recipes) if FLAGS.recipes
-                   else sweep_pipeline.DEFAULT_RECIPES)
+        try:
+            recipes = (json.loads(FLAGS.recipes) if FLAGS.recipes
+                       else sweep_pipeline.DEFAULT_RECIPES)
+        except json.JSONDecodeError as e:
+            raise flags.IllegalFlagValueError(
+                f"--recipes={FLAGS.recipes!r} is not valid JSON ({e}); expected a list of "
+                "train_victim parameter dicts, e.g. '[{\"name\": \"a\", \"model\": "
+                "\"graynet\"}]'") from None
         return sweep_pipeline.create_sweep_pipeline(
             dataset=FLAGS.dataset, data_dir=FLAGS.data_dir, recipes=recipes,
             search_params=search_params, train_params=train_params,
