@@ -1,11 +1,20 @@
 """train_victim: Dataset -> Model (a Keras model from the zoo trained with a custom loop under a
 ``tf.distribute`` strategy; saved as ``model.keras`` and exported as a SavedModel
 ``saved_model/`` serving uint8 images, with its per-epoch ``history.json``).
-Checkpoints every epoch in ``work_dir`` and resumes there."""
+Checkpoints every epoch in ``work_dir`` and resumes there. Writes each epoch's numbers as
+TensorBoard scalars ``victim/<field>`` (loss, train accuracy, seconds) to
+``<run_root>/tensorboard/<step>`` (:func:`components.base.tensorboard_dir`); view a run with
+``tensorboard --logdir <run_root>/tensorboard``.
+
+Input defenses are layers named in ``preprocessing`` (``evoshift_tf.defenses.NAMES``: median,
+noise, JPEG, grayscale, bit depth, RandAugment, augmentation); MixUp/CutMix are ``mixing``, PGD
+adversarial training ``adversarial_steps`` (with ``adversarial_eps``, ``adversarial_step_size``),
+vibCE the ``vib`` model."""
 
 from __future__ import annotations
 
 import os
+import shutil
 
 from components import base
 from evoshift_tf import configs, defenses, models, training
@@ -21,8 +30,10 @@ def check(params):
     if strategy_name not in training.STRATEGIES:
         raise ValueError(f"unknown strategy {strategy_name!r}; known: {list(training.STRATEGIES)}")
     for name in (n for n in params.pop("preprocessing").split(",") if n):
-        if name not in defenses.NAMES:
-            raise ValueError(f"unknown preprocessing {name!r}; known: {list(defenses.NAMES)}")
+        try:
+            defenses.check_name(name)
+        except KeyError as e:
+            raise ValueError(f"preprocessing: {e.args[0]}") from None
     for key in ("dropout", "weight_decay"):
         if not 0.0 <= params.pop(key) < (1.0 if key == "dropout" else float("inf")):
             raise ValueError(f"{key} out of range")
@@ -52,8 +63,12 @@ def execute(inputs, outputs, params, work_dir):
         return victim.build(model_name, info.image_shape, info.num_classes,
                             preprocessing=layers, **recipe)
 
+    checkpoint_dir = os.path.join(work_dir, "checkpoint")
+    board = base.tensorboard_dir(outputs["model"])
+    if not os.path.isdir(checkpoint_dir):      # a fresh start: drop an earlier run's curves
+        shutil.rmtree(board, ignore_errors=True)
     result = training.train(build, dataset.train.x, dataset.train.y, config, strategy,
-                            checkpoint_dir=os.path.join(work_dir, "checkpoint"))
+                            checkpoint_dir=checkpoint_dir, tensorboard_dir=board)
     training.export(result.model, outputs["model"], strategy)
     base.write_json(os.path.join(outputs["model"], "history.json"), result.history)
     base.write_json(os.path.join(outputs["model"], "info.json"), info.to_json())
@@ -71,7 +86,8 @@ SPEC = base.ComponentSpec(
         "dropout": base.Parameter(float, 0.0, "dropout rate before the head (paper Fig. 7: 0.4)"),
         "weight_decay": base.Parameter(float, 0.0, "L2 coefficient on kernels (paper: 0.01)"),
         "preprocessing": base.Parameter(str, "", "comma-separated input defenses/augmentation "
-                                        f"from {list(defenses.NAMES)}"),
+                                        f"from {list(defenses.NAMES)} (also jpeg<1..100>[_test], "
+                                        "bits<1..8>[_test])"),
         **base.params_from_config(training.TrainConfig, configs.field_docs(training.TrainConfig)),
     },
     executor=execute, check=check, route_outputs=route_outputs)

@@ -5,6 +5,15 @@ loop is written once by hand: model and optimizer are created in ``strategy.scop
 dataset is distributed, a ``tf.function`` epoch calls ``strategy.run`` per step, and the loss is
 averaged over the *global* batch (``tf.nn.compute_average_loss``) so replicas do not double count.
 Seeded: the weights come from ``seed`` and the batch order of epoch ``e`` from ``(seed, e)``.
+
+Two defenses live in the loop rather than in the model, because they change the labels or the
+loss: label mixing (``TrainConfig.mixing``: MixUp or CutMix, applied per global batch in the
+``tf.data`` pipeline, so the step sees soft labels ``[B, K]`` and uses categorical cross-entropy;
+without it the step is the plain sparse one) and PGD adversarial training
+(``TrainConfig.adversarial_steps > 0``: each batch is replaced by its L-inf PGD adversarial
+examples, :mod:`evoshift_tf.adversarial`, which costs ``adversarial_steps + 1`` forward and
+backward passes per batch instead of 1). With either, the recorded train accuracy is measured on
+what the step trained on (mixed or adversarial images, against the dominant label).
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from evoshift_tf import adversarial, defenses  # noqa: E402
 from evoshift_tf.optimizers import NAMES as OPTIMIZERS  # noqa: E402
 STRATEGIES = ("default", "mirrored", "multiworker")
 
@@ -100,6 +110,14 @@ class TrainConfig:
       learning_rate: step size (Adam 1e-3, the Keras default).
       momentum: SGD momentum (0 = plain SGD).
       seed: weights and batch order.
+      mixing: label-mixing augmentation of each training batch, one of ``defenses.MIXING``
+        (``none``, ``mixup``: Zhang et al. 2018, ``cutmix``: Yun et al. 2019; Keras' layers).
+      mixing_alpha: Beta(alpha, alpha) of the mixing weight (1.0: both papers' CIFAR value).
+      adversarial_steps: PGD steps of L-inf adversarial training (Madry et al. 2018); 0 = off.
+        Costs ``adversarial_steps + 1`` forward/backward passes per batch (10 is usual: 11x).
+      adversarial_eps: L-inf radius on [0, 1] pixels (8/255, the CIFAR convention; the models
+        see 0..255, so the perturbation is at most 8 grey levels).
+      adversarial_step_size: PGD step on [0, 1] pixels (2/255, Madry et al.'s CIFAR value).
     """
 
     epochs: int = 5
@@ -108,6 +126,11 @@ class TrainConfig:
     learning_rate: float = 1e-3
     momentum: float = 0.0
     seed: int = 0
+    mixing: str = "none"
+    mixing_alpha: float = defenses.MIXING_ALPHA
+    adversarial_steps: int = 0
+    adversarial_eps: float = adversarial.EPS
+    adversarial_step_size: float = adversarial.STEP_SIZE
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -115,6 +138,16 @@ class TrainConfig:
         if self.epochs < 1 or self.batch_size < 1 or not self.learning_rate > 0:
             raise ValueError(f"need epochs >= 1, batch_size >= 1, learning_rate > 0; got "
                              f"{self.epochs}, {self.batch_size}, {self.learning_rate}")
+        if self.mixing not in defenses.MIXING:
+            raise ValueError(f"unknown mixing {self.mixing!r}; known: {list(defenses.MIXING)}")
+        if not self.mixing_alpha > 0:
+            raise ValueError(f"mixing_alpha must be > 0, got {self.mixing_alpha}")
+        if (self.adversarial_steps < 0 or not 0 <= self.adversarial_eps <= 1
+                or not 0 <= self.adversarial_step_size <= 1):
+            raise ValueError(f"need adversarial_steps >= 0 and adversarial_eps, "
+                             f"adversarial_step_size in [0, 1] (pixel scale [0, 1]); got "
+                             f"{self.adversarial_steps}, {self.adversarial_eps}, "
+                             f"{self.adversarial_step_size}")
 
     @classmethod
     def smoke(cls, **overrides) -> "TrainConfig":
@@ -145,17 +178,23 @@ def predict_labels(model: keras.Model, images: np.ndarray, batch_size: int = 100
     return predict_logits(model, images, batch_size).argmax(-1)
 
 
-def _epoch_dataset(x, y, batch_size, seed, epoch):
+def _epoch_dataset(x, y, batch_size, seed, epoch, mix=None):
+    """Epoch ``epoch``'s global batches ``(images [B, H, W, C] float32 0..255, labels)``;
+    labels ``[B] int`` or, with ``mix`` (a :func:`evoshift_tf.defenses.mixing` function),
+    soft ``[B, K] float32``."""
     order = np.random.default_rng([seed, epoch]).permutation(len(y))
     ds = tf.data.Dataset.from_tensor_slices((x[order], y[order]))
-    return ds.batch(batch_size, drop_remainder=True).map(
-        lambda a, b: (tf.cast(a, tf.float32), b)).prefetch(2)
+    ds = ds.batch(batch_size, drop_remainder=True).map(lambda a, b: (tf.cast(a, tf.float32), b))
+    if mix is not None:
+        ds = ds.map(mix)
+    return ds.prefetch(2)
 
 
 def train(build_model: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray,
           config: TrainConfig = TrainConfig(), strategy: tf.distribute.Strategy | None = None,
           eval_sets: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-          checkpoint_dir: str | None = None) -> TrainResult:
+          checkpoint_dir: str | None = None, tensorboard_dir: str | None = None
+          ) -> TrainResult:
     """Train ``build_model()`` on ``x [N, H, W, C] uint8``, ``y [N]`` with a custom loop.
 
     Args:
@@ -164,6 +203,9 @@ def train(build_model: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray,
       eval_sets: ``name -> (x, y)`` measured after every epoch (e.g. clean test accuracy).
       checkpoint_dir: if given, a ``tf.train.Checkpoint`` (model, optimizer, epoch) is written
         after every epoch and a run found there resumes at the next epoch.
+      tensorboard_dir: if given, the chief writes every epoch's numbers there as TensorBoard
+        scalars ``victim/<field>`` (``loss``, ``train_accuracy``, ``<eval set>_accuracy``,
+        ``seconds``; step = epoch, from 1).
     """
     strategy = strategy or tf.distribute.get_strategy()
     if len(y) < config.batch_size:
@@ -188,17 +230,26 @@ def train(build_model: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray,
                                              max_to_keep=1)
     history = list(_load_history(checkpoint_dir)) if manager and latest else []
     gb = config.batch_size
+    soft = config.mixing != "none"
+    num_classes = (int(model(tf.zeros([1, *x.shape[1:]]), training=False).shape[-1]) if soft
+                   else None)
+    loss_fn = adversarial.soft_loss if soft else adversarial.sparse_loss
 
     def step_fn(xb, yb):
+        if config.adversarial_steps:                                 # Madry et al. 2018
+            xb = adversarial.pgd_linf(model, xb, yb, config.adversarial_eps,
+                                      config.adversarial_step_size, config.adversarial_steps,
+                                      loss_fn)
         with tf.GradientTape() as tape:
             logits = model(xb, training=True)
-            per_example = keras.losses.sparse_categorical_crossentropy(yb, logits, from_logits=True)
+            per_example = loss_fn(yb, logits)
             loss = tf.nn.compute_average_loss(per_example, global_batch_size=gb)
             if model.losses:
                 loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, -1), yb), tf.float32))
+        target = tf.argmax(yb, -1) if soft else yb
+        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, -1), target), tf.float32))
         return tf.reduce_sum(per_example), correct
 
     @tf.function
@@ -211,18 +262,28 @@ def train(build_model: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray,
         return totals
 
     seen = (len(y) // gb) * gb
+    writer = tf.summary.create_file_writer(tensorboard_dir) if tensorboard_dir and chief else None
     progbar = keras.utils.Progbar(config.epochs, unit_name="epoch", verbose=1 if
                                   os.isatty(2) else 0)
     for epoch in range(int(epoch_var.numpy()), config.epochs):
         start = time.time()
+        mix = defenses.mixing(config.mixing, num_classes, config.mixing_alpha,
+                              seed=int(np.random.default_rng([config.seed, epoch, 1])
+                                       .integers(2 ** 31)))
         dist = strategy.experimental_distribute_dataset(
-            _epoch_dataset(x, y, gb, config.seed, epoch))
+            _epoch_dataset(x, y, gb, config.seed, epoch, mix))
         loss_sum, correct = run_epoch(dist).numpy()
         row = {"epoch": epoch + 1, "loss": float(loss_sum / seen),
                "train_accuracy": float(correct / seen), "seconds": time.time() - start}
         for name, (ex, ey) in (eval_sets or {}).items():
             row[f"{name}_accuracy"] = float(np.mean(predict_labels(model, ex) == ey))
         history.append(row)
+        if writer is not None:
+            with writer.as_default(step=epoch + 1):
+                for key, value in row.items():
+                    if key != "epoch":
+                        write_scalar(f"victim/{key}", value)
+            writer.flush()
         epoch_var.assign(epoch + 1)
         if manager:
             manager.save()
@@ -231,7 +292,20 @@ def train(build_model: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray,
         logging.info("epoch %d/%d %s", epoch + 1, config.epochs,
                      " ".join(f"{k}={v:.4f}" for k, v in row.items() if k != "epoch"))
         progbar.update(epoch + 1)
+    if writer is not None:
+        writer.close()
     return TrainResult(model, history)
+
+
+def write_scalar(tag: str, value: float, step: int | None = None) -> None:
+    """One TensorBoard scalar into the default ``tf.summary`` writer: what
+    ``tf.summary.scalar`` writes (the ``scalars`` plugin's metadata, a float32 tensor), without
+    needing the ``tensorboard`` package installed to *write* it (only to view it)."""
+    from tensorflow.core.framework import summary_pb2
+    metadata = summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"),
+        data_class=summary_pb2.DATA_CLASS_SCALAR)
+    tf.summary.write(tag, tf.constant(value, tf.float32), step=step, metadata=metadata)
 
 
 def _save_history(directory: str, history: list[dict]) -> None:

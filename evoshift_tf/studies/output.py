@@ -2,7 +2,8 @@
 
 A result is ``{"study", "budget", "rows", "summary", "plot": {...}, "paper": {...}}``;
 ``plot`` says how to draw the summary: ``kind`` = ``epochs`` (test-accuracy curves over epochs,
-one line per label), ``x`` (a metric over ``x`` with one line per ``group``) or ``bars``.
+one line per label), ``x`` (a metric over ``x`` with one line per ``group``), ``bars`` or
+``heatmap`` (the result's ``grid`` of final and peak accuracy, ``attacks`` x ``defenses``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ def plot(result: dict, path: str) -> None:
     import matplotlib.pyplot as plt
 
     spec, summary = result["plot"], result["summary"]
+    if spec["kind"] == "heatmap":
+        return heatmap(result, path)
     key = spec.get("key", "clean_test_accuracy")
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     if spec["kind"] == "epochs":
@@ -88,6 +91,33 @@ def plot(result: dict, path: str) -> None:
     ax.set_title(spec.get("title", result["study"]), fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def heatmap(result: dict, path: str) -> None:
+    """``result["grid"]`` as a heat map: rows ``result["attacks"]``, columns
+    ``result["defenses"]``, colour = final clean test accuracy, text = ``final (peak)`` in %."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    final = np.array(result["grid"]["final_test_accuracy"])
+    peak = np.array(result["grid"]["peak_test_accuracy"])
+    rows, cols = result["attacks"], result["defenses"]
+    fig, ax = plt.subplots(figsize=(2.2 + 0.8 * len(cols), 1.4 + 0.55 * len(rows)))
+    im = ax.imshow(final, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    for i in range(final.shape[0]):
+        for j in range(final.shape[1]):
+            ax.text(j, i, f"{100 * final[i, j]:.0f}\n({100 * peak[i, j]:.0f})", ha="center",
+                    va="center", fontsize=7, color="white" if final[i, j] < 0.6 else "black")
+    ax.set_xticks(range(len(cols)))
+    ax.set_xticklabels(cols, rotation=35, ha="right", fontsize=7)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels(rows, fontsize=7)
+    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="final clean test accuracy")
+    ax.set_title(result["plot"].get("title", result["study"]), fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

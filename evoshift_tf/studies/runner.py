@@ -75,6 +75,8 @@ class Setting:
       model: victim in the models registry; ``model_kwargs`` go to its builder.
       preprocessing: names in :data:`evoshift_tf.defenses.NAMES` (augmentation, input defenses).
       optimizer, learning_rate (None = the optimizer's usual one), momentum: the recipe.
+      train_options: further :class:`evoshift_tf.training.TrainConfig` fields, e.g.
+        ``{"mixing": "mixup"}`` or ``{"adversarial_steps": 5}`` (the loop's defenses).
       group, x: free fields the studies use to lay out tables and plots.
     """
 
@@ -88,6 +90,7 @@ class Setting:
     optimizer: str = "adam"
     learning_rate: float | None = None
     momentum: float = 0.0
+    train_options: dict = dataclasses.field(default_factory=dict)
     group: str = ""
     x: float | None = None
 
@@ -113,7 +116,8 @@ def run_one(dataset: data_lib.Dataset, setting: Setting, budget: Budget, seed: i
     lr = setting.learning_rate or optimizers.DEFAULT_LEARNING_RATES[setting.optimizer]
     config = training.TrainConfig(epochs=budget.epochs, batch_size=budget.batch_size,
                                   optimizer=setting.optimizer, learning_rate=lr,
-                                  momentum=setting.momentum, seed=seed)
+                                  momentum=setting.momentum, seed=seed,
+                                  **setting.train_options)
 
     def build():
         layers = [layer for name in setting.preprocessing

@@ -51,3 +51,32 @@ def test_local_cluster_tf_configs_give_each_worker_its_index():
     assert [c["task"] for c in configs] == [{"type": "worker", "index": i} for i in range(3)]
     assert all(c["cluster"] == configs[0]["cluster"] for c in configs)
     assert [training.tf_config_is_chief(json.dumps(c)) for c in configs] == [True, False, False]
+
+
+def test_mixing_trains_on_soft_labels(tiny_gray):
+    info = tiny_gray.info
+    for mixing in ("mixup", "cutmix"):
+        res = training.train(_build(info), tiny_gray.train.x, tiny_gray.train.y,
+                             training.TrainConfig(epochs=1, batch_size=32, mixing=mixing))
+        assert np.isfinite(res.history[0]["loss"])
+    with pytest.raises(ValueError, match="mixing"):
+        training.TrainConfig(mixing="mosaic")
+
+
+def test_tensorboard_scalars_per_epoch(tiny_gray, tmp_path):
+    import tensorflow as tf
+    info, board = tiny_gray.info, str(tmp_path / "tb")
+    training.train(_build(info), tiny_gray.train.x, tiny_gray.train.y,
+                   training.TrainConfig(epochs=2, batch_size=64),
+                   eval_sets={"test": (tiny_gray.test.x, tiny_gray.test.y)},
+                   tensorboard_dir=board)
+    scalars = {}
+    for name in tf.io.gfile.listdir(board):
+        for event in tf.compat.v1.train.summary_iterator(f"{board}/{name}"):
+            for v in event.summary.value:
+                scalars.setdefault(v.tag, []).append(
+                    (event.step, float(tf.make_ndarray(v.tensor))))
+                assert v.metadata.plugin_data.plugin_name == "scalars"
+    assert {"victim/loss", "victim/train_accuracy", "victim/test_accuracy",
+            "victim/seconds"} <= set(scalars)
+    assert [s for s, _ in scalars["victim/test_accuracy"]] == [1, 2]
