@@ -61,18 +61,12 @@ class TensorBoardScalars:
         self._writer = tf.summary.create_file_writer(logdir)
 
     def __call__(self, row: dict) -> None:
-        import tensorflow as tf
-        from tensorflow.core.framework import summary_pb2
-        # what tf.summary.scalar writes, without needing the tensorboard package to write it
-        metadata = summary_pb2.SummaryMetadata(
-            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"),
-            data_class=summary_pb2.DATA_CLASS_SCALAR)
+        from evoshift_tf.training import write_scalar
         with self._writer.as_default():
             for key, value in row.items():
                 if key != "generation" and isinstance(value, (int, float)) \
                         and not isinstance(value, bool):
-                    tf.summary.write(f"search/{key}", tf.constant(value, tf.float32),
-                                     step=int(row["generation"]), metadata=metadata)
+                    write_scalar(f"search/{key}", value, step=int(row["generation"]))
         self._writer.flush()
 
     def close(self) -> None:
