@@ -6,7 +6,7 @@
 
 Every attack is judged by one GrayNet trained from scratch with Adam 1e-3, batch 128, for
 ``--victim_epochs`` (5) on the *full* poisoned training set (victims of one N_p train together,
-:func:`evoshift_tf.strength.judge`): clean test accuracy, alpha_S (Eq. 12), alpha_N (Eq. 13).
+:func:`evoshift_tf.strength.judge`): clean test accuracy, alpha_S (Eq. (12)), alpha_N (Eq. (13)).
 Attacks: the default search (``SearchConfig()``) for each search seed, random placement for each
 seed, Jacobsen et al., One-Pixel Shortcut. A search at N_p > 1 starts from the smaller attack
 with the lowest search cost (its own held-out measure: the test set stays unseen).

@@ -1,6 +1,6 @@
 """evaluate: Model + clean Dataset (+ poisoned Dataset, + PixelAttack) -> Metrics: clean test
-accuracy, poisoned train accuracy, per-class accuracy, confusion matrix, alpha_S (Eq. 12),
-alpha_N (Eq. 13) and the proxy A-distance of the poisoned training images (Eq. 7)."""
+accuracy, poisoned train accuracy, per-class accuracy, confusion matrix, alpha_S (Eq. (12)),
+alpha_N (Eq. (13)) and the proxy A-distance of the poisoned training images (Eq. (7))."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ SPEC = base.ComponentSpec(
         "arm": base.Parameter(str, "", "label of this model in reports (clean, evoshift, random)"),
         "victim_seed": base.Parameter(int, 0, "the victim's training seed, for reports"),
         "overlay_images": base.Parameter(int, 2000, "clean test images overlaid with each "
-                                         "class's pattern for alpha_N, Eq. 13 (0 = all)"),
+                                         "class's pattern for alpha_N, Eq. (13) (0 = all)"),
         "max_train_images": base.Parameter(int, 10000, "training images used for the poisoned "
                                            "train accuracy and the A-distance (0 = all)"),
         "seed": base.Parameter(int, 0, "seed of the train subset and the discriminator"),

@@ -253,7 +253,7 @@ def apply(attack: PixelAttack, images: np.ndarray, labels: np.ndarray,
 
 
 def overlay(attack: PixelAttack, images: np.ndarray, target_class: int) -> np.ndarray:
-    """Write class ``target_class``'s pattern on every image (for alpha_N, Eq. 13)."""
+    """Write class ``target_class``'s pattern on every image (for alpha_N, Eq. (13))."""
     labels = np.full(images.shape[0], target_class, np.int64)
     return apply(attack, images, labels)
 

@@ -12,7 +12,7 @@ from evoshift_tf import metrics, population, training
 
 def attack_a_distance(attack: attack_lib.PixelAttack, split: data_lib.Split, images: int = 4000,
                       epochs: int = 3, seed: int = 0) -> float:
-    """Proxy A-distance (Eq. 7) between clean and attacked images of ``split``: a small
+    """Proxy A-distance (Eq. (7)) between clean and attacked images of ``split``: a small
     discriminator trained on half of ``images`` (half shown poisoned) and tested on the rest."""
     n = min(images, len(split)) // 2 * 2
     sub = split.take(np.random.default_rng(seed).permutation(len(split))[:n])
@@ -34,11 +34,11 @@ def evaluate(model, clean: data_lib.Dataset, poisoned_train: data_lib.Split | No
              seed: int = 0, overlay_images: int = 2000) -> dict:
     """Metrics of ``model`` (logits out, uint8 images in).
 
-    Returns a JSON-able dict: ``clean_test_accuracy``, ``alpha_S`` (Eq. 12),
+    Returns a JSON-able dict: ``clean_test_accuracy``, ``alpha_S`` (Eq. (12)),
     ``per_class_accuracy [C]``, ``confusion_matrix [C, C]``; with ``poisoned_train``:
     ``poisoned_train_accuracy`` (on at most ``max_train`` images, 0 = all); with ``attack``:
-    ``overlay_accuracy``, ``alpha_N`` (Eq. 13) on ``overlay_images`` clean test images (a seeded
-    draw, 0 = all; each is overlaid with all C patterns) and ``a_distance`` (Eq. 7).
+    ``overlay_accuracy``, ``alpha_N`` (Eq. (13)) on ``overlay_images`` clean test images (a seeded
+    draw, 0 = all; each is overlaid with all C patterns) and ``a_distance`` (Eq. (7)).
     """
     info = clean.info
     predict = lambda x: training.predict_labels(model, x)

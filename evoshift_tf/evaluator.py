@@ -129,13 +129,14 @@ class PopulationEvaluator:
         cfg = self.config
         masks, patterns = _decode_dense(genomes, self.info, cfg.num_pixels)
         self.classifier.reset(self._init_seeds(generation))
-        self.classifier.fit(*self._fit, masks, patterns, cfg.epochs,
+        self.classifier.fit(*self._fit, masks, patterns, cfg.epochs,       # Algorithm 1, step 3
                             seed=cfg.seed * 100003 + generation)
         stats = self.classifier.evaluate(*self._holdout, masks, patterns,
                                          poisoned=cfg.term in fitness.POISONED_TERMS)
+        # Algorithm 1, step 4
         semantic = fitness.semantic_cost(stats, self.info.num_classes, cfg.term)
         domain = None
-        if self.discriminator is not None:
+        if self.discriminator is not None:                                   # Algorithm 1, step 5
             err = self.discriminator.fit_error(self._disc_train, self._disc_test, masks, patterns,
                                                cfg.discriminator_epochs, seed=cfg.seed + generation)
             domain = fitness.domain_cost(err)
@@ -143,8 +144,8 @@ class PopulationEvaluator:
         if self._monitor is not None:
             monitor = self.classifier.evaluate(*self._monitor, masks, patterns,
                                                poisoned=False).clean_accuracy
-        return GenerationResult(fitness.total_cost(semantic, domain, cfg.domain_weight),
-                                semantic, domain, stats, monitor)
+        cost = fitness.total_cost(semantic, domain, cfg.domain_weight)      # Algorithm 1, step 6
+        return GenerationResult(cost, semantic, domain, stats, monitor)
 
 
 class KerasEvaluator:

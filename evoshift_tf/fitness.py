@@ -1,4 +1,4 @@
-"""The EvoShift cost that CMA-ES minimises (Sec. V-B, Algorithm 1 steps 4-6).
+"""The EvoShift cost that CMA-ES minimises (Sec. V-B, Algorithm 1, steps 4-6).
 
 For candidate j, with a model trained from scratch on the poisoned fit split and measured on the
 held-out split of the *training* set (never the test set, Sec. V-C)::
@@ -7,11 +7,11 @@ held-out split of the *training* set (never the test set, Sec. V-C)::
 
     C_m = -S_m,  S_m = mean_heldout CE(x, y) - mean_heldout CE(x + delta_y, y)
                                                              # term="mismatch", Eq. (6)
-    C_m = mean_heldout [F(x)_y + sum_{k != y} (1 - F(x)_k)]  # term="score", Alg. 1 step 4
+    C_m = mean_heldout [F(x)_y + sum_{k != y} (1 - F(x)_k)]  # term="score", Algorithm 1, step 4
         = mean_heldout [2 p_y + C - 2]                       #   (softmax sums to 1)
     C_m = clean held-out accuracy                            # term="accuracy"
 
-    C_d = -2 (1 - 2 eps)                                     # Alg. 1 step 5, Eq. (7)
+    C_d = -2 (1 - 2 eps)                                     # Algorithm 1, step 5, Eq. (7)
 
 where eps is the error, on images it was not trained on, of a small discriminator between clean
 and poisoned images; ``w_d = 0`` switches the term off. A NaN or failed training gets

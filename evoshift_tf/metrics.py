@@ -1,4 +1,4 @@
-"""Robustness metrics: accuracy, alpha_S (Eq. 12), alpha_N (Eq. 13), proxy A-distance (Eq. 7)."""
+"""Robustness metrics: accuracy, alpha_S (Eq. (12)), alpha_N (Eq. (13)), proxy A-distance (Eq. (7))."""
 
 from __future__ import annotations
 

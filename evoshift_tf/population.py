@@ -284,7 +284,7 @@ class PopulationClassifier:
 class PopulationDiscriminator:
     """P small discriminators (MLP, one hidden ReLU layer) between clean and attacked images,
     trained together; each candidate's error on images it was not trained on gives its proxy
-    A-distance (Eq. 7, Algorithm 1 step 5).
+    A-distance (Eq. (7), Algorithm 1, step 5).
 
     Images are split by a fixed flag: flagged images are shown poisoned, the rest clean, so the
     two domains are disjoint uniform samples (Sec. V-B).

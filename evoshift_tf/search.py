@@ -241,10 +241,10 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
     es = state["es"]
     np.random.set_state(state["np_random"])  # cma draws from numpy's global generator
 
-    while state["generation"] < config.generations:
+    while state["generation"] < config.generations:        # Algorithm 1, step 1
         g, start = state["generation"], time.time()
-        genomes = np.array(es.ask())                        # Algorithm 1, step 3
-        result = evaluator(genomes, g)                      # Algorithm 1, steps 4-6
+        genomes = np.array(es.ask())                        # Algorithm 1, step 2
+        result = evaluator(genomes, g)                      # Algorithm 1, steps 3-6
         es.tell(list(genomes), result.costs.tolist())       # Algorithm 1, step 7
         j = int(np.argmin(result.costs))
         if result.costs[j] < state["best_cost"]:           # Algorithm 1, step 8
@@ -272,7 +272,8 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
     if config.reevaluate:
         best_genome, best_cost, selection = _reevaluate(evaluator, state["archive"],
                                                         search_mean(es), config)
-    best = attack_lib.decode(best_genome, info.num_classes, config.num_pixels, info.image_shape)
+    best = attack_lib.decode(best_genome, info.num_classes, config.num_pixels,
+                             info.image_shape)                # Algorithm 1, step 10
     best = dataclasses.replace(best, provenance={
         "method": "evoshift", "dataset": info.name, "best_cost": best_cost,
         "best_single_cost": state["best_cost"], "selection": selection,
@@ -293,7 +294,8 @@ def _starting_attacks(config: SearchConfig, fit_pool: data_lib.Split, info,
 
 
 def _initial_state(config: SearchConfig, info, starts: list) -> dict:
-    """A fresh CMA-ES (Algorithm 1, step 1) with ``starts`` injected into its first ask."""
+    """A fresh CMA-ES (m_0, Sigma_0, sigma_0 of Algorithm 1) with ``starts`` injected into its
+    first ask."""
     dim = attack_lib.genome_size(info.num_classes, config.num_pixels, info.channels)
     # The mean starts at a uniform draw: the random-placement baseline with the same seed.
     x0 = np.random.default_rng(config.seed).uniform(size=dim)

@@ -1,8 +1,8 @@
 """Attack strength: how badly victims trained on the full poisoned set fail on clean data.
 
 Every attack is judged by the same recipe (the benchmark's): a GrayNet (or ColorNet) trained from
-scratch with Adam on the whole poisoned training set, then clean test accuracy, alpha_S (Eq. 12)
-and alpha_N (Eq. 13). Victims of several attacks train together in one
+scratch with Adam on the whole poisoned training set, then clean test accuracy, alpha_S (Eq. (12))
+and alpha_N (Eq. (13)). Victims of several attacks train together in one
 :class:`population.PopulationClassifier` (each sees its own poisoned copy; Adam is elementwise, so
 each model gets exactly the update it would get alone). The search never calls this: it sees the
 training set only (Sec. V-C).
@@ -88,7 +88,7 @@ def judge(attacks: list[attack_lib.PixelAttack | None], dataset: data_lib.Datase
 
 def _overlay_accuracy(trainer, test: data_lib.Split, masks, patterns, num_classes: int,
                       images: int, seed: int) -> np.ndarray:
-    """``[P]``: E_k E_x I[F(x + delta_k) = k] (numerator of Eq. 13) for every victim."""
+    """``[P]``: E_k E_x I[F(x + delta_k) = k] (numerator of Eq. (13)) for every victim."""
     x = test.x
     if images and len(x) > images:
         x = x[np.random.default_rng(seed).permutation(len(x))[:images]]

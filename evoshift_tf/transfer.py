@@ -1,11 +1,11 @@
-"""Spatial Value Function (SVF) transfer of a pixel attack to a larger dataset (Sec. V-E, Eq. 9).
+"""Spatial Value Function (SVF) transfer of a pixel attack to a larger dataset (Sec. V-E, Eq. (9)).
 
 An attack found by EvoShift on a small *source* dataset (e.g. CIFAR-10 32x32, or Fashion-MNIST
 28x28 here) is moved to a *target* dataset of another size (ImageNet 64x64, Fashion-MNIST resized
 to 56x56) without a new search:
 
 1. ``spatial_value_function``: a Gaussian point spread function (PSF) centred on every attack
-   pixel of every class, summed (Eq. 9), on the source grid;
+   pixel of every class, summed (Eq. (9)), on the source grid;
 2. ``resize_bilinear``: the SVF resized bilinearly to the target's height and width;
 3. ``sample_positions`` / ``transfer_attack``: the target attack's pixel positions drawn by
    importance sampling from the resized SVF (normalised to a probability map).

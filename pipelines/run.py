@@ -49,20 +49,31 @@ flags.DEFINE_bool("deterministic", False, "enable TensorFlow op determinism, so 
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
                   "tf.distribute strategy of victim training")
 
-PRESETS = {
-    # victims: epochs/seeds; search: SearchConfig overrides; data: max_train/max_test
-    "default": dict(search={}, epochs=2, seeds=1, max_train=0, max_test=0),
-    "smoke": dict(search=dict(population=4, generations=2, per_class=30, holdout_per_class=10,
-                              discriminator_images=100, discriminator_epochs=1),
-                  epochs=1, seeds=1, max_train=3000, max_test=1000),
-    "paper": dict(search=dict(population=16, generations=40, per_class=2000,
-                              holdout_per_class=500, epochs=2), epochs=30, seeds=3,
-                  max_train=0, max_test=0),
-}
+def _search_overrides(config) -> dict:
+    """The fields of a ``SearchConfig`` preset that differ from the defaults (component params)."""
+    import dataclasses
+
+    from evoshift_tf.search import SearchConfig
+    default = SearchConfig()
+    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
+            if getattr(config, f.name) != getattr(default, f.name)}
+
+
+def _presets() -> dict:
+    """victims: epochs/seeds; search: ``SearchConfig.smoke()``/``paper()`` (the library's one set
+    of presets) as overrides of the defaults; data: max_train/max_test."""
+    from evoshift_tf.search import SearchConfig
+    return {
+        "default": dict(search={}, epochs=2, seeds=1, max_train=0, max_test=0),
+        "smoke": dict(search=_search_overrides(SearchConfig.smoke()), epochs=1, seeds=1,
+                      max_train=3000, max_test=1000),
+        "paper": dict(search=_search_overrides(SearchConfig.paper()), epochs=30, seeds=3,
+                      max_train=0, max_test=0),
+    }
 
 
 def build_from_flags():
-    preset = PRESETS[FLAGS.preset]
+    preset = _presets()[FLAGS.preset]
     search_params = dict(preset["search"])
     for name in ("generations", "population", "per_class"):
         if getattr(FLAGS, name) is not None:

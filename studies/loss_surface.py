@@ -1,4 +1,4 @@
-r"""Loss surface between SGD and Adam on poisoned data (Sec. VIII-G-1, Eq. 14, Fig. 9).
+r"""Loss surface between SGD and Adam on poisoned data (Sec. VIII-G-1, Eq. (14), Fig. 9).
 
 Trains ``--model`` with SGD and with Adam from the same initialisation on EvoShift-poisoned
 data, then evaluates ``w_alpha = alpha w_Adam + (1 - alpha) w_SGD`` for alpha in [-0.5, 1.5] on

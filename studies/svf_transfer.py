@@ -1,4 +1,4 @@
-r"""Spatial Value Function transfer (Sec. V-E, VIII-K, Eq. 9, Fig. 14).
+r"""Spatial Value Function transfer (Sec. V-E, VIII-K, Eq. (9), Fig. 14).
 
 Source: an EvoShift attack on Fashion-MNIST 28x28 (``--attack`` or a small search); target:
 Fashion-MNIST resized to ``--target_size`` (56x56 here, a stand-in for CIFAR-10 -> ImageNet

@@ -1,4 +1,4 @@
-"""The SGD <-> Adam loss surface of a model trained on poisoned data (Sec. VIII-G-1, Eq. 14,
+"""The SGD <-> Adam loss surface of a model trained on poisoned data (Sec. VIII-G-1, Eq. (14),
 Fig. 9; the interpolation of Goodfellow et al. 2015).
 
 Two models are trained from the *same* initialisation (same seed, same batch order), one with

@@ -20,7 +20,7 @@ pixels (the standard conv-VAE decoder for MNIST-like data).
 
 Defaults (the paper gives neither): ``latent_dim = 32`` and ``beta = 0.01``. With beta = 1 the
 reconstruction + KL part is exactly the VAE negative ELBO of the paper's reference [58]; smaller
-beta lets more of x into z (a looser bound I_c in Eq. 10). Measured on Fashion-MNIST (10k training
+beta lets more of x into z (a looser bound I_c in Eq. (10)). Measured on Fashion-MNIST (10k training
 images, 3 epochs, Adam 1e-3, 2 CPU cores, 40 s): clean test accuracy 0.69 with beta = 1 and 0.74
 with beta = 0.01, hence 0.01. The Table 4 study sweeps beta (``--betas``).
 """

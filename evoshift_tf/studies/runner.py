@@ -3,7 +3,7 @@
 A :class:`Setting` is one arm of a study (a victim, its recipe, the attack on its training data);
 :func:`run_settings` trains it ``budget.repeats`` times (seeds ``budget.seed + r``) on a
 class-balanced subset of the data and measures, for each run: clean test accuracy, alpha_S
-(Eq. 12), alpha_N (Eq. 13, when an attack is given), accuracy on the poisoned training images,
+(Eq. (12)), alpha_N (Eq. (13), when an attack is given), accuracy on the poisoned training images,
 per-class accuracy and the per-epoch curves of train and clean test accuracy.
 """
 
