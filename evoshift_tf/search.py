@@ -204,6 +204,78 @@ def _history_row(generation, result: GenerationResult, es, best_cost, elapsed) -
     return row
 
 
+class Strategy:
+    """Algorithm 1 as an ``ask / tell`` object over ``cma.CMAEvolutionStrategy`` (evosax's shape):
+    a caller can drive the search with any scorer.
+
+        strategy = Strategy(config, info, starts)          # or Strategy.restore(folder, ...)
+        while not strategy.done:
+            genomes = strategy.ask()                        # [P, D] in [0, 1]
+            strategy.tell(genomes, scorer(genomes, strategy.generation))
+
+    It keeps what the paper needs beside CMA-ES: the best candidate over all generations
+    (step 8), an archive of the best ``P - 1`` for the final selection, the per-class
+    recombined child (``SearchConfig.recombine``), the history, and numpy's global RNG state
+    (``cma`` draws from it), so a restored strategy continues exactly as an uninterrupted one.
+    """
+
+    def __init__(self, config: SearchConfig, info: data_lib.DatasetInfo,
+                 starts: list[attack_lib.PixelAttack] = (), state: dict | None = None):
+        self.config, self.info = config, info
+        self.state = state if state is not None else _initial_state(config, info, list(starts))
+
+    @classmethod
+    def restore(cls, directory: str, config: SearchConfig, info: data_lib.DatasetInfo
+                ) -> "Strategy | None":
+        """The strategy checkpointed in ``directory``, or None if there is none."""
+        state = load_checkpoint(directory, dataclasses.asdict(config))
+        return None if state is None else cls(config, info, state=state)
+
+    def save(self, directory: str) -> None:
+        save_checkpoint(directory, self.state, dataclasses.asdict(self.config))
+
+    @property
+    def generation(self) -> int:
+        return self.state["generation"]
+
+    @property
+    def done(self) -> bool:
+        return self.generation >= self.config.generations    # Algorithm 1, step 1
+
+    @property
+    def history(self) -> list[dict]:
+        return self.state["history"]
+
+    def mean(self) -> np.ndarray:
+        """The search distribution's mean in the [0, 1] box (:func:`search_mean`)."""
+        return search_mean(self.state["es"])
+
+    def ask(self) -> np.ndarray:
+        """This generation's genomes ``[P, D]`` in [0, 1] (Algorithm 1, step 2)."""
+        np.random.set_state(self.state["np_random"])
+        return np.array(self.state["es"].ask())
+
+    def tell(self, genomes: np.ndarray, result: GenerationResult, seconds: float = 0.0) -> dict:
+        """Update with the costs of :meth:`ask`'s genomes; returns the generation's history row.
+        ``seconds``: time the generation took, for the history."""
+        state, es, cfg = self.state, self.state["es"], self.config
+        es.tell(list(genomes), result.costs.tolist())       # Algorithm 1, step 7
+        j = int(np.argmin(result.costs))
+        if result.costs[j] < state["best_cost"]:           # Algorithm 1, step 8
+            state["best_cost"], state["best_genome"] = float(result.costs[j]), genomes[j].copy()
+        state["archive"] = _top(state["archive"] + list(zip(result.costs.tolist(), genomes)),
+                                cfg.population - 1)
+        if cfg.recombine and result.stats.class_true_prob is not None:
+            child = recombine(genomes, result.stats.class_true_prob)
+            es.inject([es.boundary_handler.inverse(child)], force=True)
+        state["elapsed_s"] += seconds
+        row = _history_row(self.generation, result, es, state["best_cost"], state["elapsed_s"])
+        state["history"].append(row)
+        state["generation"] += 1
+        state["np_random"] = np.random.get_state()
+        return row
+
+
 def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
         checkpoint_dir: str | None = None, monitor: data_lib.Split | None = None,
         callbacks: tuple[Callback, ...] = (), evaluator=None,
@@ -223,55 +295,42 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
         ``N_p - 1`` attack; with ``config.inject_baselines`` One-Pixel Shortcut and Jacobsen too.
     """
     info = dataset.info
-    cfg_dict = dataclasses.asdict(config)
     fit_pool, holdout = data_lib.holdout_split(dataset.train, config.holdout_per_class,
                                                info.num_classes, seed=config.seed)
     fit = data_lib.balanced_subset(fit_pool, config.per_class, info.num_classes, seed=config.seed)
     if evaluator is None:
         evaluator = PopulationEvaluator(fit, holdout, info, config.population,
                                         config.evaluator_config(), monitor)
-
-    state = load_checkpoint(checkpoint_dir, cfg_dict) if checkpoint_dir else None
-    if state is None:
-        state = _initial_state(config, info, _starting_attacks(config, fit_pool, info,
-                                                               seed_attacks))
+    strategy = Strategy.restore(checkpoint_dir, config, info) if checkpoint_dir else None
+    if strategy is None:
+        strategy = Strategy(config, info, starting_attacks(config, fit_pool, info, seed_attacks))
     else:
-        logging.info("resuming search at generation %d from %s", state["generation"],
+        logging.info("resuming search at generation %d from %s", strategy.generation,
                      checkpoint_dir)
-    es = state["es"]
-    np.random.set_state(state["np_random"])  # cma draws from numpy's global generator
-
-    while state["generation"] < config.generations:        # Algorithm 1, step 1
-        g, start = state["generation"], time.time()
-        genomes = np.array(es.ask())                        # Algorithm 1, step 2
-        result = evaluator(genomes, g)                      # Algorithm 1, steps 3-6
-        es.tell(list(genomes), result.costs.tolist())       # Algorithm 1, step 7
-        j = int(np.argmin(result.costs))
-        if result.costs[j] < state["best_cost"]:           # Algorithm 1, step 8
-            state["best_cost"], state["best_genome"] = float(result.costs[j]), genomes[j].copy()
-        state["archive"] = _top(state["archive"] + list(zip(result.costs.tolist(), genomes)),
-                                config.population - 1)
-        if config.recombine and result.stats.class_true_prob is not None:
-            child = recombine(genomes, result.stats.class_true_prob)
-            es.inject([es.boundary_handler.inverse(child)], force=True)
-        state["elapsed_s"] += time.time() - start
-        row = _history_row(g, result, es, state["best_cost"], state["elapsed_s"])
-        state["history"].append(row)
-        state["generation"] = g + 1
-        state["np_random"] = np.random.get_state()
+    while not strategy.done:
+        start = time.time()
+        genomes = strategy.ask()
+        result = evaluator(genomes, strategy.generation)    # Algorithm 1, steps 3-6
+        row = strategy.tell(genomes, result, time.time() - start)
         if checkpoint_dir:
-            save_checkpoint(checkpoint_dir, state, cfg_dict)
-        logging.info("generation %d/%d  best %.4f  mean %.4f  best so far %.4f  %.0fs", g + 1,
-                     config.generations, row["best_cost"], row["mean_cost"], state["best_cost"],
-                     state["elapsed_s"])
+            strategy.save(checkpoint_dir)
+        logging.info("generation %d/%d  best %.4f  mean %.4f  best so far %.4f  %.0fs",
+                     strategy.generation, config.generations, row["best_cost"],
+                     row["mean_cost"], row["best_so_far_cost"], row["elapsed_s"])
         for cb in callbacks:
             cb(row)
+    return _result(strategy, evaluator)
 
+
+def _result(strategy: Strategy, evaluator) -> SearchResult:
+    """The final choice (re-evaluated finalists, or the best single evaluation) as an attack."""
+    config, info, state = strategy.config, strategy.info, strategy.state
+    cfg_dict = dataclasses.asdict(config)
     best_genome, best_cost = state["best_genome"], state["best_cost"]
     selection = None
     if config.reevaluate:
         best_genome, best_cost, selection = _reevaluate(evaluator, state["archive"],
-                                                        search_mean(es), config)
+                                                        strategy.mean(), config)
     best = attack_lib.decode(best_genome, info.num_classes, config.num_pixels,
                              info.image_shape)                # Algorithm 1, step 10
     best = dataclasses.replace(best, provenance={
@@ -281,7 +340,7 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
     return SearchResult(best, best_cost, state["history"], cfg_dict, selection)
 
 
-def _starting_attacks(config: SearchConfig, fit_pool: data_lib.Split, info,
+def starting_attacks(config: SearchConfig, fit_pool: data_lib.Split, info,
                       seed_attacks) -> list[attack_lib.PixelAttack]:
     """The known attacks the first generation evaluates (Sec. VIII-A baselines and the caller's),
     each with ``config.num_pixels`` pixels."""

@@ -134,3 +134,20 @@ def test_the_search_never_sees_the_test_set(tiny_gray):
 
 def test_domain_cost_is_capped_at_chance():
     np.testing.assert_allclose(fitness.domain_cost(np.array([0.0, 0.5, 0.8])), [-2.0, 0.0, 0.0])
+
+
+def test_ask_tell_strategy_driven_by_hand_equals_run(tiny_gray):
+    cfg = _config(generations=3, reevaluate=False)
+    rec = _Recorder(tiny_gray.info.num_classes)
+    straight = search.run(tiny_gray, cfg, evaluator=rec)
+    fit_pool, _ = data.holdout_split(tiny_gray.train, cfg.holdout_per_class, 4, seed=cfg.seed)
+    strategy = search.Strategy(cfg, tiny_gray.info,
+                               search.starting_attacks(cfg, fit_pool, tiny_gray.info, ()))
+    scorer = _Recorder(tiny_gray.info.num_classes)
+    while not strategy.done:
+        genomes = strategy.ask()
+        strategy.tell(genomes, scorer(genomes, strategy.generation))
+    assert [h["best_cost"] for h in strategy.history] == [h["best_cost"]
+                                                          for h in straight.history]
+    for (_, a), (_, b) in zip(rec.asked, scorer.asked):
+        np.testing.assert_array_equal(a, b)
