@@ -14,7 +14,7 @@ WORKDIR /opt/evoshift_tf
 COPY . .
 RUN ./install.sh \
     && rm -rf /var/lib/apt/lists/* \
-    && python3 -c "import components.train_victim, kfp, evoshift_tf.training"
+    && python3 -c "import components.train_victim, kfp, evoshift_tf.victims.training"
 
 # kfp's Python components start with `python3 -m kfp.dsl.executor_main`; for a manual step:
 #   docker run --rm evoshift-tf:0.1.0 python3 -m components.train_victim --helpfull

@@ -27,7 +27,8 @@ import time
 import numpy as np
 from absl import app, flags, logging
 
-from evoshift_tf import attack, baselines, data, population, search, strength
+from evoshift_tf import attack, baselines, data, search, strength
+from evoshift_tf.search import population
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("num_pixels", ["1", "2", "5", "10"], "N_p values, run in increasing order")

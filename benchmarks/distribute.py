@@ -42,7 +42,8 @@ def worker(strategy_name: str, result: str) -> None:
     if strategy_name == "mirrored" and not tf.config.list_physical_devices("GPU"):
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    from evoshift_tf import data, models, training
+    from evoshift_tf import data, models
+    from evoshift_tf.victims import training
     d = data.make_synthetic(num_classes=10, per_class=FLAGS.per_class, image_shape=(28, 28, 1),
                             seed=0)
     strategy = training.make_strategy(strategy_name)
@@ -80,7 +81,7 @@ def main(argv):
         result = os.path.join(tmp, f"{mode}.json")
         start = time.time()
         if mode == "multiworker":
-            from evoshift_tf.training import local_cluster_tf_configs
+            from evoshift_tf.victims.training import local_cluster_tf_configs
             procs = [_spawn(mode, result, cfg) for cfg in local_cluster_tf_configs(2)]
         else:
             procs = [_spawn(mode, result)]

@@ -24,7 +24,8 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from evoshift_tf import attack, data, evaluator, models, population
+from evoshift_tf import attack, data, models
+from evoshift_tf.search import population, scorer
 from evoshift_tf.models.simple_cnn import GRAYNET_SPEC
 
 FLAGS = flags.FLAGS
@@ -34,7 +35,7 @@ flags.DEFINE_integer("holdout", 2000, "held-out images for the fitness in the ge
 flags.DEFINE_list("precisions", ["float32", "bfloat16"], "population trainer precisions")
 flags.DEFINE_boolean("naive", True, "also measure the naive Keras loop")
 flags.DEFINE_string("out", "benchmarks/results/population.json", "JSON output path")
-flags.DEFINE_string("devices", "auto", "population devices (evoshift_tf.population.resolve_devices)")
+flags.DEFINE_string("devices", "auto", "population devices (evoshift_tf.search.population.resolve_devices)")
 flags.DEFINE_integer("intra_op_threads", 0, "TensorFlow intra-op threads (0 = TF's default)")
 flags.DEFINE_integer("inter_op_threads", 0, "TensorFlow inter-op threads (0 = TF's default): "
                      "the population graph has P independent convolution chains per step")
@@ -93,22 +94,22 @@ def population_epoch(lam, precision, split, info, masks, patterns, reps=2) -> tu
 
 
 def generation_times(lam, fit, held, info, naive: bool) -> dict:
-    cfg = evaluator.EvaluatorConfig(devices=FLAGS.devices)
+    cfg = scorer.EvaluatorConfig(devices=FLAGS.devices)
     rng = np.random.default_rng(0)
     genomes = rng.uniform(size=(lam, attack.genome_size(info.num_classes, 1, 1)))
-    ev = evaluator.PopulationEvaluator(fit, held, info, lam, cfg)
+    ev = scorer.PopulationEvaluator(fit, held, info, lam, cfg)
     ev(genomes, 0)  # trace
     start = time.perf_counter()
     ev(genomes, 1)
     pop_gen = time.perf_counter() - start
     start = time.perf_counter()
-    evaluator._decode_dense(genomes, info, 1)
+    scorer._decode_dense(genomes, info, 1)
     ev.classifier.reset(ev._init_seeds(2))
     fixed = time.perf_counter() - start
     out = {"lambda": lam, "population_generation_s": pop_gen, "fixed_cost_s": fixed,
            "fixed_cost_share": fixed / pop_gen}
     if naive:
-        kev = evaluator.KerasEvaluator(fit, held, info, evaluator.EvaluatorConfig(domain_weight=0))
+        kev = scorer.KerasEvaluator(fit, held, info, scorer.EvaluatorConfig(domain_weight=0))
         start = time.perf_counter()
         kev(genomes, 0)
         out["naive_generation_s"] = time.perf_counter() - start

@@ -9,7 +9,7 @@ import os
 import keras
 
 from components import base
-from evoshift_tf import evaluation
+from evoshift_tf import evaluate
 
 
 def execute(inputs, outputs, params, work_dir):
@@ -17,7 +17,7 @@ def execute(inputs, outputs, params, work_dir):
     model = keras.saving.load_model(os.path.join(inputs["model"], "model.keras"))
     poisoned = base.load_dataset(inputs["poisoned"]) if "poisoned" in inputs else None
     attack = base.load_attack(inputs["attack"], clean.info) if "attack" in inputs else None
-    report = evaluation.evaluate(model, clean, poisoned.train if poisoned else None, attack,
+    report = evaluate.evaluate(model, clean, poisoned.train if poisoned else None, attack,
                                  max_train=params["max_train_images"], seed=params["seed"],
                                  overlay_images=params["overlay_images"])
     report.update({"arm": params["arm"], "victim_seed": params["victim_seed"]})

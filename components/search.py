@@ -61,7 +61,7 @@ class TensorBoardScalars:
         self._writer = tf.summary.create_file_writer(logdir)
 
     def __call__(self, row: dict) -> None:
-        from evoshift_tf.training import write_scalar
+        from evoshift_tf.victims.training import write_scalar
         with self._writer.as_default():
             for key, value in row.items():
                 if key != "generation" and isinstance(value, (int, float)) \

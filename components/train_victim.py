@@ -6,7 +6,7 @@ TensorBoard scalars ``victim/<field>`` (loss, train accuracy, seconds) to
 ``<run_root>/tensorboard/<step>`` (:func:`components.base.tensorboard_dir`); view a run with
 ``tensorboard --logdir <run_root>/tensorboard``.
 
-Input defenses are layers named in ``preprocessing`` (``evoshift_tf.defenses.NAMES``: median,
+Input defenses are layers named in ``preprocessing`` (``evoshift_tf.victims.defenses.NAMES``: median,
 noise, JPEG, grayscale, bit depth, RandAugment, augmentation); MixUp/CutMix are ``mixing``, PGD
 adversarial training ``adversarial_steps`` (with ``adversarial_eps``, ``adversarial_step_size``),
 vibCE the ``vib`` model."""
@@ -17,7 +17,8 @@ import os
 import shutil
 
 from components import base
-from evoshift_tf import configs, defenses, models, training
+from evoshift_tf import configs, models
+from evoshift_tf.victims import defenses, training
 from evoshift_tf.models import victim
 
 

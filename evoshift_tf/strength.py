@@ -17,7 +17,8 @@ import tensorflow as tf
 
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
-from evoshift_tf import metrics, population
+from evoshift_tf import metrics
+from evoshift_tf.search import population
 from evoshift_tf.models.simple_cnn import SPECS
 
 

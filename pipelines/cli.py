@@ -79,7 +79,7 @@ _USER_ERROR_TYPES = (
     ("components.base", "InputError"),        # parameters, check(), input artifacts
     ("evoshift_tf.attack", "AttackError"),     # invalid attack file or attack for other data
     ("evoshift_tf.data", "DatasetError"),      # unknown, missing or malformed dataset
-    ("evoshift_tf.transfer", "TransferError"),
+    ("evoshift_tf.svf", "TransferError"),
     ("evoshift_tf.models.victim", "ModelError"),  # unknown model, bad .keras, misfit model
     ("absl.flags", "Error"),                   # bad flag value, unknown flag, missing flag
     ("absl.app", "UsageError"),

@@ -18,6 +18,17 @@ BENCHMARK_ATTACKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath
 """The strength benchmark's committed attacks (``benchmarks/attack_strength.py``)."""
 
 
+def define_single_victim_flags(train_images: int = 20000) -> None:
+    """The flags of a study that trains one victim on one EvoShift attack: ``--dataset``,
+    ``--attack``, ``--num_pixels``, ``--model``, ``--train_images``."""
+    from absl import flags
+    flags.DEFINE_string("dataset", "fashion_mnist", "dataset")
+    flags.DEFINE_string("attack", None, "EvoShift attack JSON (default: the one attack source)")
+    flags.DEFINE_integer("num_pixels", 1, "N_p of the attack")
+    flags.DEFINE_string("model", "graynet", "victim")
+    flags.DEFINE_integer("train_images", train_images, "class-balanced training subset (0 = all)")
+
+
 def evoshift_attack(dataset, num_pixels: int, path: str | None = None, workdir: str = "runs",
                     seed: int = 0) -> attack_lib.PixelAttack:
     """The attack in ``path`` if given, else the benchmark's, cached or freshly searched one."""

@@ -17,7 +17,9 @@ import os
 from absl import app, flags, logging
 
 from evoshift_tf import attack as attack_lib
-from evoshift_tf import cross_dataset, data, figures, training
+from evoshift_tf.analysis import cross_dataset
+from evoshift_tf import data, figures
+from evoshift_tf.victims import training
 from studies import common
 
 FLAGS = flags.FLAGS

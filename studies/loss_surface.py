@@ -14,16 +14,13 @@ import numpy as np
 from absl import app, flags, logging
 
 from evoshift_tf import attack as attack_lib
-from evoshift_tf import data, figures, models, training
+from evoshift_tf import data, figures, models
+from evoshift_tf.victims import training
 from evoshift_tf.analysis import loss_surface
 from studies import common
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("dataset", "fashion_mnist", "dataset")
-flags.DEFINE_string("attack", None, "EvoShift attack JSON (default: small search)")
-flags.DEFINE_integer("num_pixels", 1, "N_p when searching")
-flags.DEFINE_string("model", "graynet", "victim")
-flags.DEFINE_integer("train_images", 20000, "class-balanced training subset (0 = all)")
+common.define_single_victim_flags()
 flags.DEFINE_integer("eval_images", 5000, "train / test images evaluated per alpha")
 flags.DEFINE_integer("epochs", 3, "epochs of each optimizer")
 flags.DEFINE_float("sgd_learning_rate", 0.05, "SGD step size")

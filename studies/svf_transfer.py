@@ -16,7 +16,9 @@ import os
 import numpy as np
 from absl import app, flags, logging
 
-from evoshift_tf import cross_dataset, data, figures, training, transfer
+from evoshift_tf.analysis import cross_dataset
+from evoshift_tf import data, figures, svf
+from evoshift_tf.victims import training
 from studies import common
 
 FLAGS = flags.FLAGS
@@ -27,7 +29,7 @@ flags.DEFINE_list("num_pixels", ["1", "5"], "target N_p values")
 flags.DEFINE_integer("target_size", 56, "target height = width")
 flags.DEFINE_string("model", "graynet", "victim on the target (registry name)")
 flags.DEFINE_float("sigma", 1.0, "PSF width in source pixels")
-flags.DEFINE_enum("assignment", "shared", list(transfer.ASSIGNMENTS), "class assignment")
+flags.DEFINE_enum("assignment", "shared", list(svf.ASSIGNMENTS), "class assignment")
 flags.DEFINE_string("values", "source", "'source', 'random' or an int 0..255")
 flags.DEFINE_integer("train_images", 10000, "class-balanced target training subset (0 = all)")
 flags.DEFINE_integer("epochs", 2, "victim epochs")
@@ -44,7 +46,7 @@ def main(_):
     target = cross_dataset.resized(src, size)
     values = int(FLAGS.values) if FLAGS.values.isdigit() else FLAGS.values
     cfg = training.TrainConfig(epochs=FLAGS.epochs, batch_size=FLAGS.batch_size)
-    rows = transfer.victim_study(source, target, [int(n) for n in FLAGS.num_pixels], FLAGS.model,
+    rows = svf.victim_study(source, target, [int(n) for n in FLAGS.num_pixels], FLAGS.model,
                                  cfg, [int(s) for s in FLAGS.seeds], FLAGS.train_images or None,
                                  FLAGS.sigma, FLAGS.assignment, values)
     summary = {}
@@ -61,18 +63,18 @@ def main(_):
                               f"{FLAGS.target_size}, victim {FLAGS.model}")
     common.write_json(os.path.join(outdir, "svf_transfer.json"), {
         "table": table, "rows": rows, "text": text, "flags": FLAGS.flag_values_dict(),
-        "source_attack": transfer.attack_lib.to_json(source)})
+        "source_attack": svf.attack_lib.to_json(source)})
     n_show = max(int(n) for n in FLAGS.num_pixels)
     c = target.info.num_classes
-    atks = {"svf": transfer.transfer_attack(source, target.info.image_shape, c, n_show,
+    atks = {"svf": svf.transfer_attack(source, target.info.image_shape, c, n_show,
                                             FLAGS.sigma, FLAGS.assignment, values, seed=0),
-            "random": transfer.random_placement(c, n_show, target.info.image_shape, 0)}
+            "random": svf.random_placement(c, n_show, target.info.image_shape, 0)}
     clean = summary[("clean", 0)][0]
     curves = {a: {0: clean, **{n: float(np.mean(v)) for (b, n), v in summary.items() if b == a}}
               for a in ("svf", "random")}
     figures.svf_panel(os.path.join(outdir, "fig14_svf.png"),
-                      transfer.spatial_value_function(source, FLAGS.sigma),
-                      transfer.target_svf(source, size, FLAGS.sigma), atks, target.test.x[0],
+                      svf.spatial_value_function(source, FLAGS.sigma),
+                      svf.target_svf(source, size, FLAGS.sigma), atks, target.test.x[0],
                       curves)
 
 

@@ -14,7 +14,8 @@ import os
 from absl import app, flags, logging
 
 from evoshift_tf import attack as attack_lib
-from evoshift_tf import data, figures, generative
+from evoshift_tf import data, figures
+from evoshift_tf.victims import generative
 from studies import common
 
 FLAGS = flags.FLAGS

@@ -14,7 +14,7 @@ from typing import Callable
 import keras
 import numpy as np
 
-from evoshift_tf import training
+from evoshift_tf.victims import training
 
 
 def interpolate(w_sgd: list, w_adam: list, alpha: float) -> list:

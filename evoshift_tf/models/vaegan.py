@@ -18,7 +18,7 @@ Losses (Larsen et al. Eq. 7-9, Algorithm 1), per example, averaged over the *glo
 
 Images go in as raw pixel values (0..255, any dtype), like every model here; a ``Rescaling``
 layer maps them to [0, 1]. ``train_step`` is per replica and averages over the global batch, so
-it serves ``model.fit`` and the strategy-agnostic loop in :mod:`evoshift_tf.generative`.
+it serves ``model.fit`` and the strategy-agnostic loop in :mod:`evoshift_tf.victims.generative`.
 """
 
 from __future__ import annotations

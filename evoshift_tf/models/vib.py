@@ -13,7 +13,7 @@ Eq. (11), per image, averaged over the batch::
 
 The cross-entropy is the training loop's usual loss on the logits output; the other two terms are
 added by the model itself with ``add_loss`` (``model.losses``), so the one loop in
-:mod:`evoshift_tf.training` trains it, under any ``tf.distribute`` strategy. The latent and the KL
+:mod:`evoshift_tf.victims.training` trains it, under any ``tf.distribute`` strategy. The latent and the KL
 use tensorflow-probability's ``MultivariateNormalDiag`` and ``kl_divergence``;
 ``-log q(x | z)`` is the Bernoulli negative log-likelihood of the ``[0, 1]`` pixels summed over
 pixels (the standard conv-VAE decoder for MNIST-like data).

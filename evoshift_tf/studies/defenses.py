@@ -46,9 +46,9 @@ class Defense:
 
     Attributes:
       label: column name.
-      preprocessing: names in :data:`evoshift_tf.defenses.NAMES`.
+      preprocessing: names in :data:`evoshift_tf.victims.defenses.NAMES`.
       model: victim in the models registry (``vib`` for vibCE).
-      train_options: :class:`evoshift_tf.training.TrainConfig` fields (mixing, adversarial).
+      train_options: :class:`evoshift_tf.victims.training.TrainConfig` fields (mixing, adversarial).
     """
 
     label: str

@@ -17,7 +17,8 @@ from absl import logging
 
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
-from evoshift_tf import defenses, metrics, models, optimizers, training
+from evoshift_tf.victims import defenses, optimizers, training
+from evoshift_tf import metrics, models
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,9 +74,9 @@ class Setting:
         alpha_N against the attack it is compared with.
       classes: attack only classes ``0..classes-1`` (Fig. 6); ``None`` = all.
       model: victim in the models registry; ``model_kwargs`` go to its builder.
-      preprocessing: names in :data:`evoshift_tf.defenses.NAMES` (augmentation, input defenses).
+      preprocessing: names in :data:`evoshift_tf.victims.defenses.NAMES` (augmentation, input defenses).
       optimizer, learning_rate (None = the optimizer's usual one), momentum: the recipe.
-      train_options: further :class:`evoshift_tf.training.TrainConfig` fields, e.g.
+      train_options: further :class:`evoshift_tf.victims.training.TrainConfig` fields, e.g.
         ``{"mixing": "mixup"}`` or ``{"adversarial_steps": 5}`` (the loop's defenses).
       group, x: free fields the studies use to lay out tables and plots.
     """

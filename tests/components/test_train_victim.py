@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from components import base, ingest, train_victim
-from evoshift_tf import training
+from evoshift_tf.victims import training
 
 
 def test_model_artifact_has_keras_saved_model_and_history(tmp_path, npz_dataset, tiny_gray):

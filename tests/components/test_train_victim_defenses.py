@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from components import base, train_victim
-from evoshift_tf import defenses
+from evoshift_tf.victims import defenses
 from pipelines import sweep_pipeline
 
 

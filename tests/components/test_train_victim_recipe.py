@@ -4,8 +4,8 @@ import keras
 import numpy as np
 
 from components import base, train_victim
-from evoshift_tf import defenses
-from evoshift_tf.optimizers import AdaBound  # noqa: F401  (registers the class for loading)
+from evoshift_tf.victims import defenses
+from evoshift_tf.victims.optimizers import AdaBound  # noqa: F401  (registers the class for loading)
 
 
 def test_train_victim_takes_recipe_and_defense_params(tmp_path, tiny_gray):

@@ -22,7 +22,8 @@ def main(strategy_name, out_json, export_dir, epochs=2, logical_cpus=1, per_clas
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * logical_cpus)
-    from evoshift_tf import data, models, training
+    from evoshift_tf import data, models
+    from evoshift_tf.victims import training
     if os.environ.get("EVOSHIFT_DETERMINISTIC"):
         tf.config.experimental.enable_op_determinism()
     d = data.make_synthetic(num_classes=4, per_class=per_class, image_shape=(size, size, 1),

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from evoshift_tf import training
+from evoshift_tf.victims import training
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -43,7 +43,8 @@ import numpy as np
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from evoshift_tf import data, models, training
+from evoshift_tf import data, models
+from evoshift_tf.victims import training
 d = data.make_synthetic(num_classes=4, per_class=64, image_shape=(12, 12, 1), seed=0)
 # SGD, not Adam: Adam is almost blind to a gradient scaled by the replica count
 config = training.TrainConfig(epochs=2, batch_size=32, optimizer="sgd", learning_rate=0.1,

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import keras
 
-from evoshift_tf import models, training
+from evoshift_tf import models
+from evoshift_tf.victims import training
 
 
 @pytest.fixture(scope="module")

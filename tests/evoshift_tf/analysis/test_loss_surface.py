@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from evoshift_tf import models, training
+from evoshift_tf import models
+from evoshift_tf.victims import training
 from evoshift_tf.analysis import loss_surface
 
 

@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from evoshift_tf import models, training
+from evoshift_tf import models
+from evoshift_tf.victims import training
 
 PUBLISHED = {"resnet20": 0.27e6, "resnet32": 0.46e6, "densenet40": 1.0e6}
 

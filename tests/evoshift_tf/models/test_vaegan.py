@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from evoshift_tf import generative, models
+from evoshift_tf.victims import generative
+from evoshift_tf import models
 from evoshift_tf.models.vaegan import VAEGAN
 
 

@@ -1,7 +1,8 @@
 import keras
 import numpy as np
 
-from evoshift_tf import models, training
+from evoshift_tf import models
+from evoshift_tf.victims import training
 from evoshift_tf.models import vib
 
 

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from evoshift_tf import defenses
+from evoshift_tf.victims import defenses
 from evoshift_tf.models import victim
 from evoshift_tf.models.victim import ModelError
 

@@ -8,7 +8,8 @@ import pytest
 from evoshift_tf import attack, baselines, data, search
 from evoshift_tf.studies import attacks as attacks_lib
 from evoshift_tf.studies import (median, noise, optimizers, output, partial, regularizers,
-                                 runner, table4, transfer)
+                                 runner, table4)
+from evoshift_tf.studies import architectures
 from evoshift_tf.studies import baselines as baselines_study
 
 
@@ -121,7 +122,7 @@ def test_every_study_runs_on_tiny_data(tiny_gray, shortcut_attack, tmp_path):
                median.run(tiny_gray, b, shortcut_attack),
                noise.run(tiny_gray, b, two, severities=(0, 5)),
                baselines_study.run(tiny_gray, b, two),
-               transfer.run(tiny_gray, b, {1: shortcut_attack}, victims=("resnet20",))]
+               architectures.run(tiny_gray, b, {1: shortcut_attack}, victims=("resnet20",))]
     for r in results:
         output.save(r, str(tmp_path))
         assert r["table"].count("\n") >= 2

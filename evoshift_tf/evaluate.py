@@ -7,7 +7,9 @@ import tensorflow as tf
 
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
-from evoshift_tf import metrics, population, training
+from evoshift_tf import metrics
+from evoshift_tf.search import population
+from evoshift_tf.victims import training
 
 
 def attack_a_distance(attack: attack_lib.PixelAttack, split: data_lib.Split, images: int = 4000,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from evoshift_tf import metrics
-from evoshift_tf.population import PopulationStats
+from evoshift_tf.search.population import PopulationStats
 
 TERMS = ("score", "mismatch", "accuracy")
 POISONED_TERMS = ("mismatch",)  # terms that need held-out stats on poisoned images

@@ -159,9 +159,10 @@ def table3(source: data_lib.Dataset, target: data_lib.Dataset, mapping: LabelMap
            arms: dict, model: str = "colornet", config=None, strategy=None) -> list[dict]:
     """Train one ``model`` per arm on the source (``arms``: name -> ``PixelAttack`` or ``None``
     for clean) and report Table 3 for each: rows ``{"arm", "source": {...}, "target": {...}}``.
-    ``config``: a :class:`evoshift_tf.training.TrainConfig` (default: its defaults)."""
+    ``config``: a :class:`evoshift_tf.victims.training.TrainConfig` (default: its defaults)."""
     from evoshift_tf import attack as attack_lib
-    from evoshift_tf import models, training
+    from evoshift_tf import models
+    from evoshift_tf.victims import training
 
     config = config or training.TrainConfig()
     mapping.check(source.info, target.info)

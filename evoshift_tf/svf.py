@@ -222,7 +222,8 @@ def victim_study(source: attack_lib.PixelAttack, target, num_pixels=(1, 5), mode
     set (``None`` = all). Returns one row per (arm, N_p, seed) with ``clean_test_accuracy``.
     """
     from evoshift_tf import data as data_lib
-    from evoshift_tf import models, training
+    from evoshift_tf import models
+    from evoshift_tf.victims import training
 
     config = config or training.TrainConfig()
     info = target.info

@@ -7,16 +7,17 @@ import sys
 
 import pytest
 
-from evoshift_tf import population
+from evoshift_tf.search import population
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 SHARDED_VS_ONE = r"""
 import json, sys
 import numpy as np, tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from evoshift_tf import attack, data, population
+from evoshift_tf import attack, data
+from evoshift_tf.search import population
 from evoshift_tf.models.simple_cnn import GRAYNET_SPEC
 d = data.make_synthetic(num_classes=4, per_class=32, image_shape=(12, 12, 1), seed=0)
 atks = [attack.random_attack(4, 1, (12, 12, 1), seed=s) for s in range(3)]

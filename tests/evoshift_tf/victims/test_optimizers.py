@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from evoshift_tf import optimizers, training
+from evoshift_tf.victims import optimizers, training
 
 
 def _adabound_reference(p, grads, lr=1e-3, final_lr=0.1, b1=0.9, b2=0.999, gamma=1e-3, eps=1e-8):

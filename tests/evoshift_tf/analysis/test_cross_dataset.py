@@ -7,7 +7,9 @@ import pytest
 import tensorflow_datasets as tfds
 
 from evoshift_tf import attack as attack_lib
-from evoshift_tf import cross_dataset, data, training
+from evoshift_tf.analysis import cross_dataset
+from evoshift_tf import data
+from evoshift_tf.victims import training
 
 
 def test_mapping_round_trip_and_checks(tmp_path):

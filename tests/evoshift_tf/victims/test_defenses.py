@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from evoshift_tf import defenses, models
+from evoshift_tf.victims import defenses
+from evoshift_tf import models
 
 
 def _median_reference(img, k):

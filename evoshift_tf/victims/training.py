@@ -11,7 +11,7 @@ loss: label mixing (``TrainConfig.mixing``: MixUp or CutMix, applied per global 
 ``tf.data`` pipeline, so the step sees soft labels ``[B, K]`` and uses categorical cross-entropy;
 without it the step is the plain sparse one) and PGD adversarial training
 (``TrainConfig.adversarial_steps > 0``: each batch is replaced by its L-inf PGD adversarial
-examples, :mod:`evoshift_tf.adversarial`, which costs ``adversarial_steps + 1`` forward and
+examples, :mod:`evoshift_tf.victims.adversarial`, which costs ``adversarial_steps + 1`` forward and
 backward passes per batch instead of 1). With either, the recorded train accuracy is measured on
 what the step trained on (mixed or adversarial images, against the dominant label).
 """
@@ -28,8 +28,9 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from evoshift_tf import adversarial, defenses  # noqa: E402
-from evoshift_tf.optimizers import NAMES as OPTIMIZERS  # noqa: E402
+from evoshift_tf.victims import adversarial
+from evoshift_tf.victims import defenses  # noqa: E402
+from evoshift_tf.victims.optimizers import NAMES as OPTIMIZERS  # noqa: E402
 STRATEGIES = ("default", "mirrored", "multiworker")
 
 
@@ -105,7 +106,7 @@ class TrainConfig:
     Attributes:
       epochs: passes over the training set.
       batch_size: global batch size (split across replicas).
-      optimizer: one of ``OPTIMIZERS`` (``evoshift_tf.optimizers.NAMES``: adam, sgd, rmsprop,
+      optimizer: one of ``OPTIMIZERS`` (``evoshift_tf.victims.optimizers.NAMES``: adam, sgd, rmsprop,
         adabound; paper default Adam, Sec. VIII).
       learning_rate: step size (Adam 1e-3, the Keras default).
       momentum: SGD momentum (0 = plain SGD).
@@ -163,7 +164,7 @@ class TrainResult:
 
 
 def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
-    from evoshift_tf import optimizers
+    from evoshift_tf.victims import optimizers
     return optimizers.get(config.optimizer, config.learning_rate, config.momentum)
 
 
@@ -180,7 +181,7 @@ def predict_labels(model: keras.Model, images: np.ndarray, batch_size: int = 100
 
 def _epoch_dataset(x, y, batch_size, seed, epoch, mix=None):
     """Epoch ``epoch``'s global batches ``(images [B, H, W, C] float32 0..255, labels)``;
-    labels ``[B] int`` or, with ``mix`` (a :func:`evoshift_tf.defenses.mixing` function),
+    labels ``[B] int`` or, with ``mix`` (a :func:`evoshift_tf.victims.defenses.mixing` function),
     soft ``[B, K] float32``."""
     order = np.random.default_rng([seed, epoch]).permutation(len(y))
     ds = tf.data.Dataset.from_tensor_slices((x[order], y[order]))

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from evoshift_tf import attack, fitness
-from evoshift_tf.evaluator import EvaluatorConfig, PopulationEvaluator
-from evoshift_tf.population import PopulationStats
+from evoshift_tf import attack
+from evoshift_tf.search import fitness
+from evoshift_tf.search.scorer import EvaluatorConfig, PopulationEvaluator
+from evoshift_tf.search.population import PopulationStats
 
 
 def _stats(**kw):

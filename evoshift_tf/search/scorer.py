@@ -1,7 +1,7 @@
 """Genomes of one CMA-ES generation -> costs (Algorithm 1, steps 3-6).
 
 :class:`PopulationEvaluator` (the default) trains the lambda candidates together with
-:mod:`evoshift_tf.population`; :class:`KerasEvaluator` trains them one ``model.fit`` at a time,
+:mod:`evoshift_tf.search.population`; :class:`KerasEvaluator` trains them one ``model.fit`` at a time,
 as a naive implementation does (kept as the reference and the benchmark baseline).
 Both measure fitness on the held-out split of the training set only (Sec. V-C). A ``monitor``
 split (e.g. the test set) may be given for plots; its accuracy is recorded, never used in a cost.
@@ -16,7 +16,8 @@ import numpy as np
 import tensorflow as tf
 
 from evoshift_tf import attack as attack_lib
-from evoshift_tf import fitness, models, population
+from evoshift_tf.search import fitness, population
+from evoshift_tf import models
 from evoshift_tf.data import DatasetInfo, Split
 from evoshift_tf.models.simple_cnn import SPECS
 

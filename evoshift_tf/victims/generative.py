@@ -2,7 +2,7 @@
 poisoned images and measure how well it reconstructs the *clean* test set (PSNR, dB).
 
 ``train_vaegan`` is one custom loop for every ``tf.distribute`` strategy (as
-:mod:`evoshift_tf.training`): the model and its three optimizers are created in
+:mod:`evoshift_tf.victims.training`): the model and its three optimizers are created in
 ``strategy.scope()``, the dataset is distributed, and a ``tf.function`` epoch calls
 ``strategy.run(model.train_step)``; the per-replica losses are already global-batch averages and
 are summed across replicas. After every epoch it decodes a fixed batch of ``z ~ N(0, I)``: the

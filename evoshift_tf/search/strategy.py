@@ -23,7 +23,7 @@ from absl import logging
 
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
-from evoshift_tf.evaluator import EvaluatorConfig, GenerationResult, PopulationEvaluator
+from evoshift_tf.search.scorer import EvaluatorConfig, GenerationResult, PopulationEvaluator
 
 
 class CheckpointError(RuntimeError):
@@ -82,7 +82,7 @@ class SearchConfig(EvaluatorConfig):
             raise ValueError(f"invalid search config: {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)}"
                              " (population >= 2, generations/num_pixels/epochs/per_class >= 1, "
                              "0 < sigma0 <= 1, domain_weight >= 0)")
-        from evoshift_tf.fitness import TERMS
+        from evoshift_tf.search.fitness import TERMS
         if self.term not in TERMS:
             raise ValueError(f"unknown fitness term {self.term!r}; known: {TERMS}")
 

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from evoshift_tf import attack, models, population
+from evoshift_tf import attack, models
+from evoshift_tf.search import population
 from evoshift_tf.models.simple_cnn import GRAYNET_SPEC
 
 

@@ -6,7 +6,8 @@ import cma
 import numpy as np
 import pytest
 
-from evoshift_tf import attack, baselines, data, fitness, population, search
+from evoshift_tf import attack, baselines, data, search
+from evoshift_tf.search import fitness, population
 
 
 def _config(**kw):
@@ -58,7 +59,7 @@ class _Recorder:
         self.asked, self.num_classes = [], num_classes
 
     def __call__(self, genomes, generation):
-        from evoshift_tf.evaluator import GenerationResult
+        from evoshift_tf.search.scorer import GenerationResult
         self.asked.append((generation, genomes.copy()))
         p = len(genomes)
         credit = genomes.reshape(p, self.num_classes, -1).mean(-1)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from evoshift_tf import attack as attack_lib
-from evoshift_tf import generative, metrics
+from evoshift_tf.victims import generative
+from evoshift_tf import metrics
 
 
 def test_psnr_hand_computed():

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from evoshift_tf import adversarial, defenses, models, training
+from evoshift_tf.victims import adversarial, defenses, training
+from evoshift_tf import models
 
 
 def test_pgd_stays_in_the_eps_ball_and_pixel_range_and_raises_the_loss(tiny_gray):
