@@ -64,7 +64,7 @@ def _presets() -> dict:
     of presets) as overrides of the defaults; data: max_train/max_test."""
     from evoshift_tf.search import SearchConfig
     return {
-        "default": dict(search={}, epochs=2, seeds=1, max_train=0, max_test=0),
+        "default": dict(search={}, epochs=3, seeds=1, max_train=0, max_test=0),
         "smoke": dict(search=_search_overrides(SearchConfig.smoke()), epochs=1, seeds=1,
                       max_train=3000, max_test=1000),
         "paper": dict(search=_search_overrides(SearchConfig.paper()), epochs=30, seeds=3,
