@@ -18,7 +18,7 @@ from absl import logging
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
 from evoshift_tf.victims import defenses, optimizers, training
-from evoshift_tf import metrics, models
+from evoshift_tf import evaluate, models
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,26 +129,17 @@ def run_one(dataset: data_lib.Dataset, setting: Setting, budget: Budget, seed: i
     start = time.time()
     result = training.train(build, x, y, config,
                             eval_sets={"test": (dataset.test.x, dataset.test.y)})
-    pred = training.predict_labels(result.model, dataset.test.x)
-    acc = metrics.accuracy(pred, dataset.test.y)
     n = min(budget.measure_train_images or len(y), len(y))
     idx = np.random.default_rng(seed).permutation(len(y))[:n]
-    row = {
-        "label": setting.label, "group": setting.group, "x": setting.x, "seed": seed,
-        "clean_test_accuracy": acc,
-        "alpha_S": metrics.semantic_sensitivity(acc, info.num_classes),
-        "poisoned_train_accuracy": metrics.accuracy(
-            training.predict_labels(result.model, x[idx]), y[idx]),
-        "per_class_accuracy": metrics.per_class_accuracy(pred, dataset.test.y, info.num_classes),
-        "test_curve": [h["test_accuracy"] for h in result.history],
-        "train_curve": [h["train_accuracy"] for h in result.history],
-    }
-    probe = setting.probe_attack or setting.attack
-    if probe is not None:
-        predict = lambda imgs: training.predict_labels(result.model, imgs)
-        overlay = metrics.overlay_accuracy(predict, probe, dataset.test.x)
-        row["alpha_N"] = metrics.nuisance_sensitivity(overlay, info.num_classes)
-    row["seconds"] = round(time.time() - start, 1)
+    report = evaluate.evaluate(result.model, dataset, data_lib.Split(x[idx], y[idx]),
+                               setting.probe_attack or setting.attack, max_train=0, seed=seed,
+                               a_distance=False)
+    row = {"label": setting.label, "group": setting.group, "x": setting.x, "seed": seed,
+           **{k: report[k] for k in ("clean_test_accuracy", "alpha_S", "poisoned_train_accuracy",
+                                     "per_class_accuracy", "alpha_N") if k in report},
+           "test_curve": [h["test_accuracy"] for h in result.history],
+           "train_curve": [h["train_accuracy"] for h in result.history],
+           "seconds": round(time.time() - start, 1)}
     return row
 
 
