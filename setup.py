@@ -1,6 +1,7 @@
 """evoshift_tf: training-time few-pixel poisoning (EvoShift, IEEE Access 2021) in TF/Keras."""
 
 import pathlib
+import re
 
 from setuptools import find_packages, setup
 
@@ -10,7 +11,8 @@ requirements = [l.strip() for l in (here / "requirements.txt").read_text().split
 
 setup(
     name="evoshift_tf",
-    version="0.1.0",
+    version=re.search(r'__version__ = "([^"]+)"',
+                      (here / "evoshift_tf" / "__init__.py").read_text()).group(1),
     description="EvoShift: CMA-ES few-pixel training-time attacks, victims, defenses, pipelines",
     long_description=(here / "README.md").read_text() if (here / "README.md").exists() else "",
     long_description_content_type="text/markdown",

@@ -19,8 +19,10 @@ import tempfile
 import time
 from typing import Any, Callable
 
+import evoshift_tf
+
 METADATA = "metadata.json"
-LIBRARY_VERSION = "0.1.0"
+LIBRARY_VERSION = evoshift_tf.__version__
 
 # Artifact types (the names Kubeflow sees too).
 DATASET, ATTACK, MODEL, METRICS, HISTORY, REPORT = (

@@ -20,10 +20,11 @@ import typing
 from kfp import compiler, dsl
 from kfp.dsl import Artifact, Dataset, Input, Model, Output
 
+import evoshift_tf
 from components import base
 from pipelines.dag import Item, Loop, Node, Pipeline, Ref, dependency_order
 
-DEFAULT_IMAGE = "evoshift-tf:0.1.0"
+DEFAULT_IMAGE = f"evoshift-tf:{evoshift_tf.__version__}"
 KFP_TYPES = {base.DATASET: "Dataset", base.MODEL: "Model"}   # the others are plain Artifacts
 COLLECTED = -1   # an input arity: the list gathered from a ParallelFor (dsl.Collected)
 

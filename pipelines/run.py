@@ -15,6 +15,8 @@ import os
 
 from absl import app, flags, logging
 
+import evoshift_tf
+
 from pipelines import evoshift_pipeline, local_runner, sweep_pipeline
 
 FLAGS = flags.FLAGS
@@ -38,7 +40,7 @@ flags.DEFINE_enum("runner", "local", ["local", "kubeflow"],
 flags.DEFINE_enum("pipeline", "main", ["main", "sweep"],
                   "main: EvoShift vs clean vs random; sweep: one search, one victim per recipe")
 flags.DEFINE_string("output", "pipeline.yaml", "--runner=kubeflow: the pipeline YAML to write")
-flags.DEFINE_string("image", "evoshift-tf:0.1.0", "--runner=kubeflow: the project image "
+flags.DEFINE_string("image", f"evoshift-tf:{evoshift_tf.__version__}", "--runner=kubeflow: the project image "
                     "(built from the Dockerfile) every step runs in")
 flags.DEFINE_string("work_root", "", "--runner=kubeflow: a mounted folder for step checkpoints "
                     "(<work_root>/<step>) so a restarted step resumes; empty = pod-local temp")
