@@ -19,6 +19,7 @@ and std over seeds) and the attacks under ``attacks/``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -109,6 +110,8 @@ def attacks_for(dataset, num_pixels: int) -> list[tuple[str, int | None, attack.
     for name in ("jacobsen", "ops"):
         out.append((name, None, baselines.get(name, dataset.train, info.num_classes,
                                               num_pixels), None))
+    out = [(name, s, a if name == "evoshift" else dataclasses.replace(
+        a, provenance={**a.provenance, "dataset": info.name}), sec) for name, s, a, sec in out]
     for name, s, a, _ in out:
         if name != "evoshift":
             attack.save(a, _attack_path(name, num_pixels, s))

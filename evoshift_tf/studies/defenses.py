@@ -125,11 +125,12 @@ def resolve_attacks(train: data_lib.Split, info: data_lib.DatasetInfo, rows,
 
 def _baseline(key, path, train, info, num_pixels, seed) -> attack_lib.PixelAttack:
     if path and os.path.exists(path):
-        a = attack_lib.load(path, info.image_shape, info.num_classes)
-        made_for = a.provenance.get("dataset")
-        if made_for in (None, info.name):
+        a = attack_lib.load(path)
+        made_for = (a.provenance.get("dataset"), a.image_shape, a.num_classes)
+        if made_for == (info.name, tuple(info.image_shape), info.num_classes):
             return a
-        logging.info("%s: %s was made for %s, not %s", key, path, made_for, info.name)
+        logging.info("%s: %s was made for %s, not %s", key, path, made_for,
+                     (info.name, tuple(info.image_shape), info.num_classes))
     logging.info("%s: building it on the %d training images", key, len(train))
     return baselines.get(key, train, info.num_classes, num_pixels, seed=seed)
 

@@ -71,7 +71,7 @@ def test_two_replica_mirrored_training_in_a_subprocess(tmp_path):
         "import tensorflow as tf\n"
         "cpu = tf.config.list_physical_devices('CPU')[0]\n"
         "tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()]*2)\n"
-        "from evoshift_tf import data, generative\n"
+        "from evoshift_tf import data\nfrom evoshift_tf.victims import generative\n"
         "d = data.make_synthetic(3, 32, (8, 8, 3))\n"
         "s = tf.distribute.MirroredStrategy(['/cpu:0', '/cpu:1'])\n"
         "assert s.num_replicas_in_sync == 2\n"

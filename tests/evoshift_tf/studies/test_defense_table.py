@@ -58,3 +58,22 @@ def test_attacks_resolve_from_files_or_baselines(tiny_gray, tmp_path):
         defenses.run(tiny_gray, runner.Budget.smoke(), {"clean": None}, ("median7",))
     assert defenses.DEFENSES == ("none", "median3", "gauss5", "jpeg10", "bits4", "augment",
                                  "mixup", "cutmix", "randaugment", "adversarial", "vib")
+
+
+def test_baseline_file_of_another_dataset_or_shape_is_rebuilt(tiny_gray, tmp_path):
+    import dataclasses
+    info = tiny_gray.info
+    other_shape = baselines.jacobsen_attack(info.num_classes, 1, (28, 28, 1))
+    same_shape = dataclasses.replace(baselines.jacobsen_attack(info.num_classes, 1,
+                                                               info.image_shape),
+                                     provenance={"dataset": "fashion_mnist"})
+    mine = dataclasses.replace(same_shape, provenance={"dataset": info.name})
+    for name, a in (("other_shape", other_shape), ("other_data", same_shape), ("mine", mine)):
+        attack.save(a, str(tmp_path / f"{name}.json"))
+    for name in ("other_shape", "other_data"):
+        got = defenses.resolve_attacks(tiny_gray.train, info, ["ops"],
+                                       {"ops": str(tmp_path / f"{name}.json")})
+        assert got["ops"].equals(baselines.get("ops", tiny_gray.train, info.num_classes))
+    got = defenses.resolve_attacks(tiny_gray.train, info, ["ops"],
+                                   {"ops": str(tmp_path / "mine.json")})
+    assert got["ops"].equals(mine)
