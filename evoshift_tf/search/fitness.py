@@ -20,10 +20,14 @@ and poisoned images; ``w_d = 0`` switches the term off. A NaN or failed training
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from evoshift_tf import metrics
-from evoshift_tf.search.population import PopulationStats
+
+if TYPE_CHECKING:  # a type only: the formulas need no trainer (and no TensorFlow)
+    from evoshift_tf.search.population import PopulationStats
 
 TERMS = ("score", "mismatch", "accuracy")
 POISONED_TERMS = ("mismatch",)  # terms that need held-out stats on poisoned images
