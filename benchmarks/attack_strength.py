@@ -89,10 +89,9 @@ def evoshift_attack(dataset, num_pixels: int, seed: int) -> tuple[attack.PixelAt
                         seed_attacks=() if start is None else (start,))
     seconds = time.time() - t
     a = result.best_attack
-    a = attack.PixelAttack(a.positions, a.values, a.image_shape,
-                           {**a.provenance, "search_seconds": seconds,
-                            "started_from": None if start is None else start.provenance.get(
-                                "config", {}).get("num_pixels")})
+    a = dataclasses.replace(a, provenance={
+        **a.provenance, "search_seconds": seconds,
+        "started_from": None if start is None else start.provenance["config"]["num_pixels"]})
     attack.save(a, path)
     return a, seconds
 
@@ -104,17 +103,12 @@ def attacks_for(dataset, num_pixels: int) -> list[tuple[str, int | None, attack.
     for s in seeds_for(num_pixels):
         a, seconds = evoshift_attack(dataset, num_pixels, s)
         out.append(("evoshift", s, a, seconds))
-    for s in seeds_for(num_pixels):
-        out.append(("random", s, baselines.get("random", dataset.train, info.num_classes,
-                                               num_pixels, seed=s), None))
-    for name in ("jacobsen", "ops"):
-        out.append((name, None, baselines.get(name, dataset.train, info.num_classes,
-                                              num_pixels), None))
-    out = [(name, s, a if name == "evoshift" else dataclasses.replace(
-        a, provenance={**a.provenance, "dataset": info.name}), sec) for name, s, a, sec in out]
-    for name, s, a, _ in out:
-        if name != "evoshift":
-            attack.save(a, _attack_path(name, num_pixels, s))
+    for name, s in ([("random", s) for s in seeds_for(num_pixels)]
+                    + [("jacobsen", None), ("ops", None)]):
+        a = baselines.get(name, dataset.train, info.num_classes, num_pixels, seed=s or 0)
+        a = dataclasses.replace(a, provenance={**a.provenance, "dataset": info.name})
+        attack.save(a, _attack_path(name, num_pixels, s))
+        out.append((name, s, a, None))
     return out
 
 
@@ -141,8 +135,7 @@ def judge_num_pixels(dataset, num_pixels: int, rows: list[dict]) -> list[dict]:
                      r["victim_epochs"])
     done = {key(r) for r in rows}
     todo = [(n, s, a, sec) for n, s, a, sec in attacks_for(dataset, num_pixels)
-            if (n, num_pixels, s if n in ("evoshift", "random") else None, FLAGS.victim_seed,
-                FLAGS.victim_epochs) not in done]
+            if (n, num_pixels, s, FLAGS.victim_seed, FLAGS.victim_epochs) not in done]
     if not todo:
         return []
     logging.info("N_p=%d: training %d victims together for %d epochs", num_pixels, len(todo),
@@ -150,7 +143,7 @@ def judge_num_pixels(dataset, num_pixels: int, rows: list[dict]) -> list[dict]:
     recipe = strength.JudgeRecipe(epochs=FLAGS.victim_epochs, precision=FLAGS.victim_precision)
     judged = strength.judge([a for _, _, a, _ in todo], dataset, recipe, FLAGS.victim_seed)
     return [{"attack": n, "num_pixels": num_pixels,
-             "search_seed": s if n == "evoshift" else (s if n == "random" else None),
+             "search_seed": s,
              "victim_seed": FLAGS.victim_seed, "victim_epochs": FLAGS.victim_epochs,
              "clean_test_accuracy": r["clean_test_accuracy"], "alpha_S": r["alpha_S"],
              "alpha_N": r["alpha_N"], "search_seconds": sec}

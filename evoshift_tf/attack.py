@@ -252,6 +252,20 @@ def apply(attack: PixelAttack, images: np.ndarray, labels: np.ndarray,
     return out
 
 
+def stack_dense(attacks: list[PixelAttack | None], num_classes: int,
+                image_shape) -> tuple[np.ndarray, np.ndarray]:
+    """P attacks in dense form for the population trainer: ``masks [P, C, H, W, 1]`` and
+    ``patterns [P, C, H, W, ch]`` float32 (:meth:`PixelAttack.masks_and_patterns` of each);
+    ``None`` stands for clean training (all-zero mask)."""
+    h, w, ch = (int(s) for s in image_shape)
+    masks = np.zeros((len(attacks), num_classes, h, w, 1), np.float32)
+    patterns = np.zeros((len(attacks), num_classes, h, w, ch), np.float32)
+    for p, a in enumerate(attacks):                      # P attacks, not images or pixels
+        if a is not None:
+            masks[p], patterns[p] = a.masks_and_patterns()
+    return masks, patterns
+
+
 def overlay(attack: PixelAttack, images: np.ndarray, target_class: int) -> np.ndarray:
     """Write class ``target_class``'s pattern on every image (for alpha_N, Eq. (13))."""
     labels = np.full(images.shape[0], target_class, np.int64)

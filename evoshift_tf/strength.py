@@ -43,12 +43,6 @@ class JudgeRecipe:
     overlay_images: int = 2000
 
 
-def _dense(attacks: list[attack_lib.PixelAttack]) -> tuple[tf.Tensor, tf.Tensor]:
-    dense = [a.masks_and_patterns() for a in attacks]
-    return (tf.constant(np.stack([m for m, _ in dense])),
-            tf.constant(np.stack([p for _, p in dense])))
-
-
 def judge(attacks: list[attack_lib.PixelAttack | None], dataset: data_lib.Dataset,
           recipe: JudgeRecipe = JudgeRecipe(), victim_seed: int = 0) -> list[dict]:
     """One victim per attack (``None`` = clean training), trained together.
@@ -62,12 +56,8 @@ def judge(attacks: list[attack_lib.PixelAttack | None], dataset: data_lib.Datase
     for a in attacks:
         if a is not None:
             attack_lib.check_compatible(a, info.image_shape, info.num_classes)
-    h, w, ch = info.image_shape
-    clean = attack_lib.PixelAttack(np.zeros((info.num_classes, 1, 2), np.int64),
-                                   np.zeros((info.num_classes, 1, ch), np.uint8), info.image_shape)
-    masks, patterns = _dense([clean if a is None else a for a in attacks])
-    masks = masks * np.array([0.0 if a is None else 1.0 for a in attacks],
-                             np.float32)[:, None, None, None, None]
+    masks, patterns = (tf.constant(d) for d in attack_lib.stack_dense(
+        attacks, info.num_classes, info.image_shape))
     trainer = population.PopulationClassifier(
         SPECS[recipe.model], len(attacks), info.image_shape, info.num_classes,
         recipe.batch_size, recipe.learning_rate, population.resolve_precision(recipe.precision))

@@ -80,9 +80,8 @@ class GenerationResult:
 def _decode_dense(genomes, info: DatasetInfo, num_pixels: int):
     attacks = attack_lib.decode(np.atleast_2d(genomes), info.num_classes, num_pixels,
                                 info.image_shape)
-    dense = [a.masks_and_patterns() for a in attacks]
-    return (tf.constant(np.stack([m for m, _ in dense])),
-            tf.constant(np.stack([p for _, p in dense])))
+    masks, patterns = attack_lib.stack_dense(attacks, info.num_classes, info.image_shape)
+    return tf.constant(masks), tf.constant(patterns)
 
 
 def _flags(n: int, seed: int) -> np.ndarray:
