@@ -18,27 +18,20 @@ import shutil
 
 from components import base
 from evoshift_tf import configs, models
-from evoshift_tf.victims import defenses, training
-from evoshift_tf.models import victim
-
+from evoshift_tf.victims import defenses, recipe as recipe_lib, training
 
 
 def check(params):
-    """Model, strategy and recipe are valid (before any data is read or step runs)."""
+    """Strategy and recipe are valid (before any data is read or step runs); returns
+    ``(VictimRecipe, strategy name, seed)``."""
     params = dict(params)
-    model_name, strategy_name = params.pop("model"), params.pop("strategy")
-    victim.check(model_name, params["dropout"], params["weight_decay"])
+    strategy_name, seed = params.pop("strategy"), params.pop("seed")
     if strategy_name not in training.STRATEGIES:
         raise ValueError(f"unknown strategy {strategy_name!r}; known: {list(training.STRATEGIES)}")
-    for name in (n for n in params.pop("preprocessing").split(",") if n):
-        try:
-            defenses.check_name(name)
-        except KeyError as e:
-            raise ValueError(f"preprocessing: {e.args[0]}") from None
-    for key in ("dropout", "weight_decay"):
-        if not 0.0 <= params.pop(key) < (1.0 if key == "dropout" else float("inf")):
-            raise ValueError(f"{key} out of range")
-    return model_name, strategy_name, configs.from_dict(training.TrainConfig, params)
+    params["preprocessing"] = tuple(n for n in params["preprocessing"].split(",") if n)
+    recipe = recipe_lib.VictimRecipe(**params)
+    recipe.validate()
+    return recipe, strategy_name, seed
 
 
 def route_outputs(outputs, params):
@@ -52,24 +45,17 @@ def route_outputs(outputs, params):
 
 
 def execute(inputs, outputs, params, work_dir):
-    model_name, strategy_name, config = check(params)
+    recipe, strategy_name, seed = check(params)
     dataset = base.load_dataset(inputs["dataset"])
     info = dataset.info
     strategy = training.make_strategy(strategy_name)
-    recipe = {"dropout": params["dropout"], "weight_decay": params["weight_decay"]}
-    names = [n for n in params["preprocessing"].split(",") if n]
-
-    def build():
-        layers = [layer for n in names for layer in defenses.get(n, info.image_shape)]
-        return victim.build(model_name, info.image_shape, info.num_classes,
-                            preprocessing=layers, **recipe)
-
+    victim = recipe.build(info.image_shape, info.num_classes, seed, seed_defenses=False)
     checkpoint_dir = os.path.join(work_dir, "checkpoint")
     board = base.tensorboard_dir(outputs["model"])
     if not os.path.isdir(checkpoint_dir):      # a fresh start: drop an earlier run's curves
         shutil.rmtree(board, ignore_errors=True)
-    result = training.train(build, dataset.train.x, dataset.train.y, config, strategy,
-                            checkpoint_dir=checkpoint_dir, tensorboard_dir=board)
+    result = victim.train(dataset.train.x, dataset.train.y, strategy=strategy,
+                          checkpoint_dir=checkpoint_dir, tensorboard_dir=board)
     training.export(result.model, outputs["model"], strategy)
     base.write_json(os.path.join(outputs["model"], "history.json"), result.history)
     base.write_json(os.path.join(outputs["model"], "info.json"), info.to_json())

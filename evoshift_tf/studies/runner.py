@@ -17,8 +17,8 @@ from absl import logging
 
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
-from evoshift_tf.victims import defenses, optimizers, training
-from evoshift_tf import evaluate, models
+from evoshift_tf import evaluate
+from evoshift_tf.victims import recipe as recipe_lib
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,10 +73,11 @@ class Setting:
       probe_attack: attack overlaid for alpha_N (default: ``attack``); lets a clean arm report
         alpha_N against the attack it is compared with.
       classes: attack only classes ``0..classes-1`` (Fig. 6); ``None`` = all.
-      model: victim in the models registry; ``model_kwargs`` go to its builder.
+      model: victim in the models registry; ``model_kwargs`` go to its builder (``dropout``
+        and ``weight_decay`` there become the recipe's fields).
       preprocessing: names in :data:`evoshift_tf.victims.defenses.NAMES` (augmentation, input defenses).
       optimizer, learning_rate (None = the optimizer's usual one), momentum: the recipe.
-      train_options: further :class:`evoshift_tf.victims.training.TrainConfig` fields, e.g.
+      train_options: further :class:`evoshift_tf.victims.recipe.VictimRecipe` fields, e.g.
         ``{"mixing": "mixup"}`` or ``{"adversarial_steps": 5}`` (the loop's defenses).
       group, x: free fields the studies use to lay out tables and plots.
     """
@@ -94,6 +95,16 @@ class Setting:
     train_options: dict = dataclasses.field(default_factory=dict)
     group: str = ""
     x: float | None = None
+
+    def recipe(self, budget: Budget) -> recipe_lib.VictimRecipe:
+        """This arm's victim, trained for ``budget.epochs`` at ``budget.batch_size``."""
+        kwargs = dict(self.model_kwargs)
+        return recipe_lib.VictimRecipe(
+            model=self.model, dropout=kwargs.pop("dropout", 0.0),
+            weight_decay=kwargs.pop("weight_decay", 0.0), model_kwargs=kwargs,
+            preprocessing=tuple(self.preprocessing), optimizer=self.optimizer,
+            learning_rate=self.learning_rate, momentum=self.momentum, epochs=budget.epochs,
+            batch_size=budget.batch_size, **self.train_options)
 
 
 def prepare(dataset: data_lib.Dataset, budget: Budget) -> data_lib.Dataset:
@@ -114,21 +125,9 @@ def run_one(dataset: data_lib.Dataset, setting: Setting, budget: Budget, seed: i
     if setting.attack is not None:
         mask = attack_lib.poison_mask(y, info.num_classes, setting.classes)
         x = attack_lib.apply(setting.attack, x, y, mask)
-    lr = setting.learning_rate or optimizers.DEFAULT_LEARNING_RATES[setting.optimizer]
-    config = training.TrainConfig(epochs=budget.epochs, batch_size=budget.batch_size,
-                                  optimizer=setting.optimizer, learning_rate=lr,
-                                  momentum=setting.momentum, seed=seed,
-                                  **setting.train_options)
-
-    def build():
-        layers = [layer for name in setting.preprocessing
-                  for layer in defenses.get(name, info.image_shape, seed=seed)]
-        return models.get(setting.model, info.image_shape, info.num_classes,
-                          preprocessing=layers, **setting.model_kwargs)
-
+    victim = setting.recipe(budget).build(info.image_shape, info.num_classes, seed)
     start = time.time()
-    result = training.train(build, x, y, config,
-                            eval_sets={"test": (dataset.test.x, dataset.test.y)})
+    result = victim.train(x, y, eval_sets={"test": (dataset.test.x, dataset.test.y)})
     n = min(budget.measure_train_images or len(y), len(y))
     idx = np.random.default_rng(seed).permutation(len(y))[:n]
     report = evaluate.evaluate(result.model, dataset, data_lib.Split(x[idx], y[idx]),
