@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from components import base
-from evoshift_tf import plots, report
+from evoshift_tf import plots, summary
 
 KEYS = ("clean_test_accuracy", "poisoned_train_accuracy", "alpha_S", "alpha_N")
 
@@ -15,11 +15,11 @@ def execute(inputs, outputs, params, work_dir):
     dirs = inputs["metrics"]
     rows = [base.read_json(os.path.join(d, "metrics.json"))
             for d in ([dirs] if isinstance(dirs, str) else dirs)]
-    table = report.summarize(rows, keys=KEYS, order=())
+    table = summary.by_arm(rows, keys=KEYS, order=())
     out = outputs["report"]
     base.write_json(os.path.join(out, "comparison.json"), {"recipes": table, "victims": rows})
     with open(os.path.join(out, "comparison.md"), "w") as f:
-        f.write(report.markdown(table, keys=KEYS).replace("| arm |", "| recipe |", 1) + "\n")
+        f.write(summary.markdown(table, KEYS, name="arm", title="recipe") + "\n")
     plots.arm_bars(os.path.join(out, "comparison.png"), table,
                    keys=("clean_test_accuracy", "poisoned_train_accuracy", "alpha_S"))
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 import os
 
 from components import base
-from evoshift_tf import plots, report
+from evoshift_tf import plots, summary
 
 
 def execute(inputs, outputs, params, work_dir):
     metrics_dirs = inputs["metrics"]
     metrics_dirs = [metrics_dirs] if isinstance(metrics_dirs, str) else list(metrics_dirs)
     rows = [base.read_json(os.path.join(d, "metrics.json")) for d in metrics_dirs]
-    table = report.summarize(rows)
+    table = summary.by_arm(rows)
     out = outputs["report"]
     base.write_json(os.path.join(out, "summary.json"), {"arms": table, "victims": rows})
     with open(os.path.join(out, "summary.md"), "w") as f:
-        f.write(report.markdown(table) + "\n")
+        f.write(summary.markdown(table, summary.ARM_KEYS, name="arm", title="arm") + "\n")
     plots.arm_bars(os.path.join(out, "arms.png"), table)
     if "dataset" in inputs and "attack" in inputs:
         dataset = base.load_dataset(inputs["dataset"])

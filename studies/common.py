@@ -68,14 +68,8 @@ def write_json(path: str, payload) -> None:
 
 
 def print_table(rows: list[dict], columns: list[str], title: str = "") -> str:
-    """A plain-text table of ``rows`` (floats with 4 digits), printed and returned."""
-    fmt = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)  # noqa: E731
-    cells = [[fmt(r.get(c, "")) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(columns)]
-    lines = ([title] if title else []) + [
-        "  ".join(c.ljust(w) for c, w in zip(columns, widths)),
-        "  ".join("-" * w for w in widths)] + [
-        "  ".join(x.ljust(w) for x, w in zip(row, widths)) for row in cells]
-    text = "\n".join(lines)
+    """:func:`evoshift_tf.summary.text_table` of ``rows``, printed and returned."""
+    from evoshift_tf import summary
+    text = summary.text_table(rows, columns, title)
     print(text)
     return text

@@ -13,11 +13,10 @@ and prints the target's clean test accuracy. Writes ``<workdir>/svf/svf_transfer
 
 import os
 
-import numpy as np
 from absl import app, flags, logging
 
 from evoshift_tf.analysis import cross_dataset
-from evoshift_tf import data, figures, svf
+from evoshift_tf import data, figures, summary, svf
 from evoshift_tf.victims import training
 from studies import common
 
@@ -49,16 +48,12 @@ def main(_):
     rows = svf.victim_study(source, target, [int(n) for n in FLAGS.num_pixels], FLAGS.model,
                                  cfg, [int(s) for s in FLAGS.seeds], FLAGS.train_images or None,
                                  FLAGS.sigma, FLAGS.assignment, values)
-    summary = {}
-    for r in rows:
-        summary.setdefault((r["arm"], r["num_pixels"]), []).append(r["clean_test_accuracy"])
-    table = [{"arm": a, "num_pixels": n, "clean_test_accuracy_mean": float(np.mean(v)),
-              "clean_test_accuracy_std": float(np.std(v)), "runs": len(v)}
-             for (a, n), v in summary.items()]
+    table = summary.aggregate(rows, ("clean_test_accuracy",), by=("arm", "num_pixels"))
+    means = {(s["arm"], s["num_pixels"]): s["clean_test_accuracy_mean"] for s in table}
     outdir = os.path.join(FLAGS.workdir, "svf")
     os.makedirs(outdir, exist_ok=True)
     text = common.print_table(table, ["arm", "num_pixels", "clean_test_accuracy_mean",
-                                      "clean_test_accuracy_std", "runs"],
+                                      "clean_test_accuracy_std", "n"],
                               f"SVF transfer {src.info.name} 28x28 -> {FLAGS.target_size}x"
                               f"{FLAGS.target_size}, victim {FLAGS.model}")
     common.write_json(os.path.join(outdir, "svf_transfer.json"), {
@@ -69,8 +64,7 @@ def main(_):
     atks = {"svf": svf.transfer_attack(source, target.info.image_shape, c, n_show,
                                             FLAGS.sigma, FLAGS.assignment, values, seed=0),
             "random": svf.random_placement(c, n_show, target.info.image_shape, 0)}
-    clean = summary[("clean", 0)][0]
-    curves = {a: {0: clean, **{n: float(np.mean(v)) for (b, n), v in summary.items() if b == a}}
+    curves = {a: {0: means[("clean", 0)], **{n: m for (b, n), m in means.items() if b == a}}
               for a in ("svf", "random")}
     figures.svf_panel(os.path.join(outdir, "fig14_svf.png"),
                       svf.spatial_value_function(source, FLAGS.sigma),

@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 
 from evoshift_tf import baselines
-from evoshift_tf.studies import output, runner
+from evoshift_tf import summary as summary_lib
+from evoshift_tf.studies import runner
 
 VICTIMS = ("resnet20", "resnet32", "densenet40")
 PAPER_TABLE2 = {  # CIFAR10 / SVHN, clean test accuracy % (mean), by N_p
@@ -39,16 +40,16 @@ def run(dataset, budget: runner.Budget, attacks: dict, victims=VICTIMS,
             settings.append(runner.Setting(f"{v} EvoShift N_p={n}", a, model=v,
                                            preprocessing=pre, group=v, x=n))
     rows = runner.run_settings(data, settings, budget)
-    summary = runner.aggregate(rows)
+    summary = summary_lib.by_label(rows)
     # the paper's layout: one row per attack, one column per victim, accuracy in %
     arms = list(dict.fromkeys(s["label"].split(" ", 1)[1] for s in summary))
-    lines = ["| attack | " + " | ".join(victims) + " |", "|---|" + "---|" * len(victims)]
-    for arm in arms:
-        cells = [output.fmt(next(s for s in summary if s["label"] == f"{v} {arm}"),
-                            "clean_test_accuracy", 100.0, 1) for v in victims]
-        lines.append(f"| {arm} | " + " | ".join(cells) + " |")
+    by_label = {s["label"]: s for s in summary}
+    table = summary_lib.markdown_table(
+        ["attack", *victims],
+        ([arm, *(summary_lib.fmt(by_label[f"{v} {arm}"], "clean_test_accuracy", 100.0, 1)
+                 for v in victims)] for arm in arms))
     return {"study": "tables12_transfer", "budget": dataclasses.asdict(budget), "rows": rows,
-            "summary": summary, "table": "\n".join(lines),
+            "summary": summary, "table": table,
             "paper": {"table2": PAPER_TABLE2, "table1_jacobsen_svhn": PAPER_TABLE1_JACOBSEN_SVHN},
             "plot": {"kind": "x", "scale": 100.0, "xlabel": "N_p",
                      "ylabel": "clean test accuracy (%)",

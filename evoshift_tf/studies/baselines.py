@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 
 from evoshift_tf import baselines
-from evoshift_tf.studies import output, runner
+from evoshift_tf import summary as summary_lib
+from evoshift_tf.studies import runner
 
 
 def run(dataset, budget: runner.Budget, attacks: dict, model: str = "graynet") -> dict:
@@ -23,8 +24,8 @@ def run(dataset, budget: runner.Budget, attacks: dict, model: str = "graynet") -
             settings.append(runner.Setting(f"{name} N_p={n}", b, model=model, group=name, x=n))
         settings.append(runner.Setting(f"evoshift N_p={n}", a, model=model, group="evoshift", x=n))
     rows = runner.run_settings(data, settings, budget)
-    summary = runner.aggregate(rows)
+    summary = summary_lib.by_label(rows)
     return {"study": "baselines", "budget": dataclasses.asdict(budget), "rows": rows,
-            "summary": summary, "table": output.markdown(summary),
+            "summary": summary, "table": summary_lib.markdown(summary),
             "plot": {"kind": "bars", "keys": ["alpha_S", "alpha_N"],
                      "title": "EvoShift vs random, Jacobsen et al., One-Pixel Shortcut"}}

@@ -33,7 +33,8 @@ from absl import logging
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import baselines
 from evoshift_tf import data as data_lib
-from evoshift_tf.studies import output, runner
+from evoshift_tf import summary as summary_lib
+from evoshift_tf.studies import runner
 
 ADVERSARIAL_STEPS = 5
 """PGD steps of the table's adversarial training (step 2/255, so 5 steps cross the 8/255 ball;
@@ -214,7 +215,7 @@ def run(dataset: data_lib.Dataset, budget: runner.Budget,
                              total, a_key, d_key, seed, row["final_test_accuracy"],
                              row["peak_test_accuracy"], status)
     keys = ("final_test_accuracy", "peak_test_accuracy", "alpha_N")
-    summary = runner.aggregate(rows, keys)
+    summary = summary_lib.by_label(rows, keys)
     for s in summary:
         s["attack"], s["defense"] = s["label"].split(" / ")
     grid = {k: [[_cell(summary, a, d, k) for d in defenses] for a in attacks]
@@ -247,11 +248,9 @@ def markdown_grid(grid: dict, attack_labels, defense_labels, budget: runner.Budg
                f"{budget.repeats} seed(s) from {budget.seed}; GrayNet except vibCE; "
                f"PGD-{adversarial_steps} at L-inf 8/255, step 2/255; JPEG and bit depth on the "
                f"training images only.")
-    head = ["attack \\ defense", *defense_labels, "best defense"]
-    lines = [caption, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for i, a in enumerate(attack_labels):
-        cells = [f"{100 * final[i, j]:.1f} ({100 * peak[i, j]:.1f})"
-                 for j in range(len(defense_labels))]
-        best = defense_labels[int(np.argmax(final[i]))]
-        lines.append("| " + " | ".join([a, *cells, best]) + " |")
-    return "\n".join(lines)
+    table = summary_lib.markdown_table(
+        ["attack \\ defense", *defense_labels, "best defense"],
+        ([a, *(f"{100 * final[i, j]:.1f} ({100 * peak[i, j]:.1f})"
+               for j in range(len(defense_labels))),
+          defense_labels[int(np.argmax(final[i]))]] for i, a in enumerate(attack_labels)))
+    return f"{caption}\n\n{table}"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from evoshift_tf.studies import output, runner
+from evoshift_tf import summary as summary_lib
+from evoshift_tf.studies import runner
 
 
 def run(dataset, budget: runner.Budget, attack, sizes=(3, 5), train_only: bool = False) -> dict:
@@ -22,14 +23,14 @@ def run(dataset, budget: runner.Budget, attack, sizes=(3, 5), train_only: bool =
             settings.append(runner.Setting(f"{arm} {name}", a, attack, preprocessing=pre,
                                            group=arm, x=0 if name == "none" else int(name[7])))
     rows = runner.run_settings(data, settings, budget)
-    summary = runner.aggregate(rows)
+    summary = summary_lib.by_label(rows)
     ref = next(s for s in summary if s["label"] == "clean none")["clean_test_accuracy_mean"]
     for s in summary:
         s["normalized_accuracy_mean"] = s["clean_test_accuracy_mean"] / ref
         s["normalized_accuracy_std"] = s["clean_test_accuracy_std"] / ref
     return {"study": "fig10_median", "budget": dataclasses.asdict(budget), "rows": rows,
             "summary": summary,
-            "table": output.markdown(summary, ("clean_test_accuracy", "normalized_accuracy",
+            "table": summary_lib.markdown(summary, ("clean_test_accuracy", "normalized_accuracy",
                                                "alpha_N")),
             "plot": {"kind": "bars", "keys": ["normalized_accuracy"],
                      "title": "Fig. 10: median filter (accuracy / clean-trained accuracy)"}}

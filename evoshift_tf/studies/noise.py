@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from evoshift_tf.studies import output, runner
+from evoshift_tf import summary as summary_lib
+from evoshift_tf.studies import runner
 
 
 def run(dataset, budget: runner.Budget, attacks: dict, severities=(0, 1, 2, 3, 4, 5)) -> dict:
@@ -18,8 +19,8 @@ def run(dataset, budget: runner.Budget, attacks: dict, severities=(0, 1, 2, 3, 4
                                group=f"N_p={n}", x=s)
                 for n, a in sorted(attacks.items()) for s in severities]
     rows = runner.run_settings(data, settings, budget)
-    summary = runner.aggregate(rows)
+    summary = summary_lib.by_label(rows)
     return {"study": "fig11_noise", "budget": dataclasses.asdict(budget), "rows": rows,
-            "summary": summary, "table": output.markdown(summary),
+            "summary": summary, "table": summary_lib.markdown(summary),
             "plot": {"kind": "x", "xlabel": "Gaussian noise severity (0 = none)",
                      "ylabel": "clean test accuracy", "title": "Fig. 11: additive Gaussian noise"}}

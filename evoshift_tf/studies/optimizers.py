@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from evoshift_tf.studies import output, runner
+from evoshift_tf import summary as summary_lib
+from evoshift_tf.studies import runner
 
 RECIPES = (("SGD", "sgd", 0.0), ("SGD+momentum", "sgd", 0.9), ("Adam", "adam", 0.0),
            ("RMSProp", "rmsprop", 0.0), ("AdaBound", "adabound", 0.0))
@@ -29,7 +30,7 @@ def run(dataset, budget: runner.Budget, attack, model: str = "graynet",
                                     momentum=mom, group="clean")
                      for label, opt, mom in RECIPES]
     rows = runner.run_settings(data, settings, budget)
-    summary = runner.aggregate(rows)
+    summary = summary_lib.by_label(rows)
     by_label = {s["label"]: s for s in summary}
     keys = ["clean_test_accuracy", "alpha_S", "alpha_N"]
     for label, _, _ in RECIPES:
@@ -42,5 +43,5 @@ def run(dataset, budget: runner.Budget, attack, model: str = "graynet",
     if with_clean:
         keys.append("accuracy_vs_clean")
     return {"study": "fig8_optimizers", "budget": dataclasses.asdict(budget), "rows": rows,
-            "summary": summary, "table": output.markdown(summary, tuple(keys)),
+            "summary": summary, "table": summary_lib.markdown(summary, tuple(keys)),
             "plot": {"kind": "epochs", "title": f"Fig. 8: optimizers, N_p={attack.num_pixels}"}}

@@ -15,28 +15,6 @@ import tempfile
 import numpy as np
 
 
-def fmt(summary_row: dict, key: str, scale: float = 1.0, digits: int = 3) -> str:
-    """``"mean ± std"`` of ``key`` (or ``-`` when the row has none)."""
-    if f"{key}_mean" not in summary_row:
-        return "-"
-    return (f"{summary_row[f'{key}_mean'] * scale:.{digits}f} ± "
-            f"{summary_row[f'{key}_std'] * scale:.{digits}f}")
-
-
-def markdown(summary: list[dict], keys=("clean_test_accuracy", "alpha_S", "alpha_N"),
-             extra: dict[str, dict[str, str]] | None = None) -> str:
-    """A markdown table: one row per label, ``mean ± std`` per key, plus ``extra`` columns
-    (``column -> label -> text``, e.g. the paper's values)."""
-    extra = extra or {}
-    head = ["setting", "n", *keys, *extra]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for s in summary:
-        cells = [s["label"], str(s["n"]), *(fmt(s, k) for k in keys),
-                 *(col.get(s["label"], "") for col in extra.values())]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def save(result: dict, out_dir: str) -> tuple[str, str]:
     """Write ``<study>.json`` (atomically) and ``<study>.png`` into ``out_dir``; return paths."""
     os.makedirs(out_dir, exist_ok=True)

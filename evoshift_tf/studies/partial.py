@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from evoshift_tf.studies import output, runner
+from evoshift_tf import summary as summary_lib
+from evoshift_tf.studies import runner
 
 
 def run(dataset, budget: runner.Budget, attack, ks=None) -> dict:
@@ -18,9 +19,10 @@ def run(dataset, budget: runner.Budget, attack, ks=None) -> dict:
     settings = [runner.Setting(f"k={k}", attack if k else None, classes=k,
                                group=f"EvoShift N_p={attack.num_pixels}", x=k) for k in ks]
     rows = runner.run_settings(data, settings, budget)
-    summary = runner.aggregate(rows)
+    summary = summary_lib.by_label(rows)
     return {"study": "fig6_partial", "budget": dataclasses.asdict(budget), "rows": rows,
             "summary": summary,
-            "table": output.markdown(summary, ("clean_test_accuracy", "poisoned_train_accuracy")),
+            "table": summary_lib.markdown(summary, ("clean_test_accuracy",
+                                                    "poisoned_train_accuracy")),
             "plot": {"kind": "x", "xlabel": "classes attacked k", "ylabel": "clean test accuracy",
                      "title": "Fig. 6: partial-class attack"}}

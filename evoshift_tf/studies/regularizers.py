@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from evoshift_tf.studies import output, runner
+from evoshift_tf import summary as summary_lib
+from evoshift_tf.studies import runner
 
 DROPOUT = 0.4
 """Sec. VIII-D2."""
@@ -28,7 +29,7 @@ def run(dataset, budget: runner.Budget, attack, model: str = "graynet") -> dict:
                   model_kwargs={"weight_decay": WEIGHT_DECAY}),
                 S("augmentation", attack, model=model, preprocessing=("augment",))]
     rows = runner.run_settings(data, settings, budget)
-    summary = runner.aggregate(rows)
+    summary = summary_lib.by_label(rows)
     return {"study": "fig7_regularizers", "budget": dataclasses.asdict(budget), "rows": rows,
-            "summary": summary, "table": output.markdown(summary),
+            "summary": summary, "table": summary_lib.markdown(summary),
             "plot": {"kind": "epochs", "title": f"Fig. 7: regularizers, N_p={attack.num_pixels}"}}

@@ -1,4 +1,5 @@
-"""Train and measure one study setting over several seeds; aggregate mean and std.
+"""Train and measure one study setting over several seeds (:func:`evoshift_tf.summary.by_label`
+aggregates the runs into mean and std).
 
 A :class:`Setting` is one arm of a study (a victim, its recipe, the attack on its training data);
 :func:`run_settings` trains it ``budget.repeats`` times (seeds ``budget.seed + r``) on a
@@ -155,23 +156,3 @@ def run_settings(dataset: data_lib.Dataset, settings: list[Setting], budget: Bud
                          f"{row['alpha_N']:.3f}" if "alpha_N" in row else "-", row["seconds"])
     return rows
 
-
-KEYS = ("clean_test_accuracy", "alpha_S", "alpha_N", "poisoned_train_accuracy")
-
-
-def aggregate(rows: list[dict], keys=KEYS) -> list[dict]:
-    """Mean and (population) std over the repeats of each label, in first-seen order; curves are
-    averaged epoch by epoch."""
-    out = []
-    for label in dict.fromkeys(r["label"] for r in rows):
-        mine = [r for r in rows if r["label"] == label]
-        s = {"label": label, "group": mine[0]["group"], "x": mine[0]["x"], "n": len(mine)}
-        for k in keys:
-            vals = [r[k] for r in mine if k in r]
-            if vals:
-                s[f"{k}_mean"], s[f"{k}_std"] = float(np.mean(vals)), float(np.std(vals))
-        for k in ("test_curve", "train_curve"):
-            curves = np.array([r[k] for r in mine])
-            s[f"{k}_mean"], s[f"{k}_std"] = curves.mean(0).tolist(), curves.std(0).tolist()
-        out.append(s)
-    return out

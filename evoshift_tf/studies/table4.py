@@ -15,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 
 from evoshift_tf import attack as attack_lib
-from evoshift_tf.studies import output, runner
+from evoshift_tf import summary as summary_lib
+from evoshift_tf.studies import runner
 
 PAPER_FMNIST = {  # Table 4, Fashion-MNIST: (alpha_S, alpha_N)
     ("CE", "Clean", 0): (0.90, 0.01), ("vibCE", "Clean", 0): (0.84, 0.01),
@@ -48,7 +49,7 @@ def run(dataset, budget: runner.Budget, attacks: dict, num_pixels=(1, 2, 5),
         betas=(0.01,)) -> dict:
     data = runner.prepare(dataset, budget)
     rows = runner.run_settings(data, settings(data.info, attacks, num_pixels, betas), budget)
-    summary = runner.aggregate(rows)
+    summary = summary_lib.by_label(rows)
     paper = {}
     for s in summary:
         loss = "CE" if s["label"].startswith("CE") else "vibCE"
@@ -58,7 +59,7 @@ def run(dataset, budget: runner.Budget, attacks: dict, num_pixels=(1, 2, 5),
             paper[s["label"]] = f"{v[0]:.2f} / {v[1]:.2f}"
     return {"study": "table4", "budget": dataclasses.asdict(budget), "rows": rows,
             "summary": summary, "paper": paper,
-            "table": output.markdown(summary, ("clean_test_accuracy", "alpha_S", "alpha_N"),
+            "table": summary_lib.markdown(summary, ("clean_test_accuracy", "alpha_S", "alpha_N"),
                                      {"paper F-MNIST alpha_S / alpha_N": paper}),
             "plot": {"kind": "bars", "keys": ["alpha_S", "alpha_N"],
                      "title": "Table 4: CE vs vibCE (alpha_S up, alpha_N down is robust)"}}

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from evoshift_tf import attack, baselines, data, search
+from evoshift_tf import summary as summary_lib
 from evoshift_tf.studies import attacks as attacks_lib
 from evoshift_tf.studies import (median, noise, optimizers, output, partial, regularizers,
                                  runner, table4)
@@ -32,7 +33,7 @@ def test_run_settings_measures_and_aggregates_over_seeds(tiny_gray, budget, shor
         assert 0 <= r["clean_test_accuracy"] <= 1 and len(r["test_curve"]) == 1
         assert r["alpha_S"] == pytest.approx((r["clean_test_accuracy"] - 0.25) / 0.75)
         assert -1 / 3 <= r["alpha_N"] <= 1 and len(r["per_class_accuracy"]) == 4
-    summary = runner.aggregate(rows)
+    summary = summary_lib.by_label(rows)
     assert [s["label"] for s in summary] == ["clean", "attacked"]
     accs = [r["clean_test_accuracy"] for r in rows[2:]]
     assert summary[1]["clean_test_accuracy_mean"] == pytest.approx(np.mean(accs))
