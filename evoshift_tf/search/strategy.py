@@ -220,9 +220,11 @@ class Strategy:
     """
 
     def __init__(self, config: SearchConfig, info: data_lib.DatasetInfo,
-                 starts: list[attack_lib.PixelAttack] = (), state: dict | None = None):
+                 starts: list[attack_lib.PixelAttack] = (), state: dict | None = None,
+                 kept: int = 0):
         self.config, self.info = config, info
-        self.state = state if state is not None else _initial_state(config, info, list(starts))
+        self.state = (state if state is not None
+                      else _initial_state(config, info, list(starts), kept))
 
     @classmethod
     def restore(cls, directory: str, config: SearchConfig, info: data_lib.DatasetInfo
@@ -303,7 +305,8 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
                                         config.evaluator_config(), monitor)
     strategy = Strategy.restore(checkpoint_dir, config, info) if checkpoint_dir else None
     if strategy is None:
-        strategy = Strategy(config, info, starting_attacks(config, fit_pool, info, seed_attacks))
+        starts = starting_attacks(config, fit_pool, info, seed_attacks)
+        strategy = Strategy(config, info, starts, kept=min(len(seed_attacks), len(starts)))
     else:
         logging.info("resuming search at generation %d from %s", strategy.generation,
                      checkpoint_dir)
@@ -330,7 +333,8 @@ def _result(strategy: Strategy, evaluator) -> SearchResult:
     selection = None
     if config.reevaluate:
         best_genome, best_cost, selection = _reevaluate(evaluator, state["archive"],
-                                                        strategy.mean(), config)
+                                                        strategy.mean(), config,
+                                                        state.get("finalists", ()))
     best = attack_lib.decode(best_genome, info.num_classes, config.num_pixels,
                              info.image_shape)                # Algorithm 1, step 10
     best = dataclasses.replace(best, provenance={
@@ -352,9 +356,10 @@ def starting_attacks(config: SearchConfig, fit_pool: data_lib.Split, info,
     return starts[:config.population]
 
 
-def _initial_state(config: SearchConfig, info, starts: list) -> dict:
+def _initial_state(config: SearchConfig, info, starts: list, kept: int = 0) -> dict:
     """A fresh CMA-ES (m_0, Sigma_0, sigma_0 of Algorithm 1) with ``starts`` injected into its
-    first ask."""
+    first ask; the first ``kept`` of them are finalists of the final selection whatever their
+    first cost."""
     dim = attack_lib.genome_size(info.num_classes, config.num_pixels, info.channels)
     # The mean starts at a uniform draw: the random-placement baseline with the same seed.
     x0 = np.random.default_rng(config.seed).uniform(size=dim)
@@ -365,7 +370,8 @@ def _initial_state(config: SearchConfig, info, starts: list) -> dict:
         es.inject([es.boundary_handler.inverse(attack_lib.encode(a)) for a in starts],
                   force=True)
     return {"es": es, "np_random": np.random.get_state(), "generation": 0, "history": [],
-            "best_genome": x0, "best_cost": float("inf"), "elapsed_s": 0.0, "archive": []}
+            "best_genome": x0, "best_cost": float("inf"), "elapsed_s": 0.0, "archive": [],
+            "finalists": [attack_lib.encode(a) for a in starts[:kept]]}
 
 
 def search_mean(es: cma.CMAEvolutionStrategy) -> np.ndarray:
@@ -389,12 +395,21 @@ def _top(pairs: list, k: int) -> list:
     return sorted(pairs, key=lambda p: p[0])[:k]
 
 
-def _reevaluate(evaluator, archive, mean: np.ndarray, config: SearchConfig):
-    """Re-score the archive's best and the CMA-ES mean ``config.selection_repeats`` times with
-    fresh seeds (generation indices from ``config.generations`` on); return (genome, average
-    cost over all its evaluations, table of the selection)."""
-    candidates = [g for _, g in archive] + [mean]
-    first = [[c] for c, _ in archive] + [[]]
+def _reevaluate(evaluator, archive, mean: np.ndarray, config: SearchConfig, kept=()):
+    """Re-score the archive's best, the ``kept`` genomes (the caller's starting attacks) and the
+    CMA-ES mean ``config.selection_repeats`` times with fresh seeds (generation indices from
+    ``config.generations`` on); return (genome, average cost over all its evaluations, table of
+    the selection). The finalists are at most ``config.population``: the archive gives way to
+    the kept genomes, so a search started from an attack never returns one it measured worse."""
+    same = lambda a, b: np.allclose(a, b, atol=1e-9)
+    starts = list(kept)
+    pinned = [(c, g) for c, g in archive if any(same(k, g) for k in kept)]
+    kept = [k for k in kept if not any(same(k, g) for _, g in archive)]
+    others = [(c, g) for c, g in archive if not any(same(g, p) for _, p in pinned)]
+    archive = _top(pinned + others[:max(config.population - 1 - len(kept) - len(pinned), 0)],
+                   config.population)
+    candidates = [g for _, g in archive] + list(kept) + [mean]
+    first = [[c] for c, _ in archive] + [[] for _ in kept] + [[]]
     finalists = len(candidates)
     while len(candidates) < config.population:  # pad to the trained population size
         candidates.append(candidates[-1])
@@ -406,9 +421,10 @@ def _reevaluate(evaluator, archive, mean: np.ndarray, config: SearchConfig):
     averages = [float(np.mean(c)) for c in costs[:finalists]]
     j = int(np.argmin(averages))
     table = [{"first_cost": f[0] if f else None, "reevaluated_costs": c[len(f):],
-              "average": a, "is_cma_mean": i == len(archive)}
-             for i, (f, c, a) in enumerate(zip(first, costs, averages))]
+              "average": a, "is_cma_mean": i == finalists - 1,
+              "is_start": any(same(g, k) for k in starts)}
+             for i, (g, f, c, a) in enumerate(zip(candidates, first, costs, averages))]
     logging.info("re-evaluated %d candidates x%d: chose #%d (average cost %.4f%s)", finalists,
                  config.selection_repeats, j, averages[j],
-                 ", the CMA-ES mean" if j == len(archive) else "")
+                 ", the CMA-ES mean" if j == finalists - 1 else "")
     return candidates[j], averages[j], table

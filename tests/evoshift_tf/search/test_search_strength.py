@@ -152,3 +152,30 @@ def test_ask_tell_strategy_driven_by_hand_equals_run(tiny_gray):
                                                           for h in straight.history]
     for (_, a), (_, b) in zip(rec.asked, scorer.asked):
         np.testing.assert_array_equal(a, b)
+
+
+class _Penalised(_Recorder):
+    """First look at ``target`` costs 10 (a bad draw); later looks cost -10 (it is the best)."""
+
+    def __init__(self, num_classes, target):
+        super().__init__(num_classes)
+        self.target, self.seen = target, False
+
+    def __call__(self, genomes, generation):
+        result = super().__call__(genomes, generation)
+        hit = np.all(np.abs(genomes - self.target) < 1e-9, axis=1)
+        result.costs[hit] = -10.0 if self.seen else 10.0
+        self.seen = self.seen or bool(hit.any())
+        return result
+
+
+def test_a_starting_attack_is_a_finalist_even_after_an_unlucky_first_score(tiny_gray):
+    info = tiny_gray.info
+    start = attack.random_attack(info.num_classes, 1, info.image_shape, seed=4)
+    rec = _Penalised(info.num_classes, attack.encode(start))
+    result = search.run(tiny_gray, _config(generations=3, population=4), evaluator=rec,
+                        seed_attacks=(start,))
+    assert result.best_attack.equals(start)                      # re-scored, then chosen
+    chosen = [row for row in result.selection if row["is_start"]]
+    assert len(chosen) == 1 and chosen[0]["first_cost"] is None  # it had left the archive
+    assert len(result.selection) <= 4                            # within one population
