@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from components import base
-from evoshift_tf import plots, summary
+from evoshift_tf import figures, summary
 
 KEYS = ("clean_test_accuracy", "poisoned_train_accuracy", "alpha_S", "alpha_N")
 
@@ -20,7 +20,7 @@ def execute(inputs, outputs, params, work_dir):
     base.write_json(os.path.join(out, "comparison.json"), {"recipes": table, "victims": rows})
     with open(os.path.join(out, "comparison.md"), "w") as f:
         f.write(summary.markdown(table, KEYS, name="arm", title="recipe") + "\n")
-    plots.arm_bars(os.path.join(out, "comparison.png"), table,
+    figures.arm_bars(os.path.join(out, "comparison.png"), table,
                    keys=("clean_test_accuracy", "poisoned_train_accuracy", "alpha_S"))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from components import base
-from evoshift_tf import plots, summary
+from evoshift_tf import figures, summary
 
 
 def execute(inputs, outputs, params, work_dir):
@@ -18,14 +18,14 @@ def execute(inputs, outputs, params, work_dir):
     base.write_json(os.path.join(out, "summary.json"), {"arms": table, "victims": rows})
     with open(os.path.join(out, "summary.md"), "w") as f:
         f.write(summary.markdown(table, summary.ARM_KEYS, name="arm", title="arm") + "\n")
-    plots.arm_bars(os.path.join(out, "arms.png"), table)
+    figures.arm_bars(os.path.join(out, "arms.png"), table)
     if "dataset" in inputs and "attack" in inputs:
         dataset = base.load_dataset(inputs["dataset"])
         attack = base.load_attack(inputs["attack"], dataset.info)
-        plots.poisoned_grid(os.path.join(out, "poisoned_samples.png"), attack, dataset.train,
+        figures.poisoned_grid(os.path.join(out, "poisoned_samples.png"), attack, dataset.train,
                             dataset.info)
     if "history" in inputs:
-        plots.search_curve(os.path.join(out, "search_curve.png"),
+        figures.search_curve(os.path.join(out, "search_curve.png"),
                            base.read_json(os.path.join(inputs["history"], "history.json")))
 
 

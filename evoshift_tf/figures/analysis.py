@@ -1,22 +1,12 @@
-"""PNG figures of the generative, transfer and failure-analysis studies (Figs. 5b, 9, 12, 13, 14
-and Table 3). Kept apart from :mod:`evoshift_tf.plots` (the search/victim figures); matplotlib,
-Agg backend. Every function takes plain arrays/dicts and a path."""
+"""Figures of the generative, transfer and failure-analysis studies: Fig. 5b (Grad-CAM), Fig. 9
+(loss surface), Figs. 12-13 (VAE-GAN), Fig. 14 (SVF transfer) and Table 3 (cross-dataset). Every
+function takes plain arrays / dicts and a path."""
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-
-def _show(ax, img):
-    ax.set_xticks([]), ax.set_yticks([])
-    if img.shape[-1] == 1:
-        ax.imshow(img[..., 0], cmap="gray", vmin=0, vmax=255)
-    else:
-        ax.imshow(img.astype(np.uint8))
+from evoshift_tf.figures.canvas import image, plt, save
 
 
 def reconstruction_grid(path: str, originals: np.ndarray, reconstructions: dict,
@@ -30,12 +20,10 @@ def reconstruction_grid(path: str, originals: np.ndarray, reconstructions: dict,
     fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * n, 1.25 * len(rows)), squeeze=False)
     for r, (label, imgs) in enumerate(rows):
         for j in range(n):
-            _show(axes[r, j], imgs[j])
+            image(axes[r, j], imgs[j])
         axes[r, 0].set_ylabel(label, fontsize=6, rotation=0, ha="right", va="center")
     fig.suptitle(title or "VAE-GAN reconstructions of clean test images")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def samples_over_training(path: str, samples: dict, epochs_to_show=None) -> None:
@@ -51,13 +39,11 @@ def samples_over_training(path: str, samples: dict, epochs_to_show=None) -> None
     for a, name in enumerate(names):
         for r, e in enumerate(epochs):
             for j in range(s):
-                _show(axes[r, a * s + j], samples[name][e, j])
+                image(axes[r, a * s + j], samples[name][e, j])
             axes[r, 0].set_ylabel(f"ep {e + 1}", fontsize=6)
         axes[0, a * s].set_title(name, fontsize=7, loc="left")
     fig.suptitle("VAE-GAN samples over training (fixed z)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path, dpi=100)
 
 
 def gradcam_maps(path: str, result: dict, class_names) -> None:
@@ -80,9 +66,7 @@ def gradcam_maps(path: str, result: dict, class_names) -> None:
                  f"images); bg = share of CAM mass "
                  f"on background (pixel fraction {result['background_pixel_fraction']:.2f})",
                  fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def loss_surface(path: str, rows: list[dict], title: str = "") -> None:
@@ -105,9 +89,7 @@ def loss_surface(path: str, rows: list[dict], title: str = "") -> None:
     l2, n2 = ax2.get_legend_handles_labels()
     ax.legend(l1 + l2, n1 + n2, fontsize=7, loc="upper center")
     ax.set_title(title or "w_alpha = alpha w_Adam + (1 - alpha) w_SGD  (Eq. (14))")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def svf_panel(path: str, source_svf: np.ndarray, target_svf: np.ndarray, attacks: dict,
@@ -121,7 +103,7 @@ def svf_panel(path: str, source_svf: np.ndarray, target_svf: np.ndarray, attacks
     axes[0].set_title("source SVF (Eq. (9))", fontsize=8)
     axes[1].imshow(target_svf, cmap="magma")
     axes[1].set_title(f"target SVF {target_svf.shape[0]}x{target_svf.shape[1]}", fontsize=8)
-    _show(axes[2], example)
+    image(axes[2], example)
     marks = ["s", "o", "^", "D"]
     for i, (name, atk) in enumerate(attacks.items()):
         p = atk.positions.reshape(-1, 2)
@@ -140,9 +122,7 @@ def svf_panel(path: str, source_svf: np.ndarray, target_svf: np.ndarray, attacks
         ax.set_ylabel("clean test accuracy (target)")
         ax.set_ylim(0, 1)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def table3_bars(path: str, rows: list[dict]) -> None:
@@ -160,6 +140,4 @@ def table3_bars(path: str, rows: list[dict]) -> None:
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy")
     ax.legend(fontsize=6, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)

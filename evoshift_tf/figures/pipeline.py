@@ -1,16 +1,13 @@
-"""PNG figures a person would rather look at than read (matplotlib, Agg backend)."""
+"""The main job's figures: Fig. 4 poisoned samples, Fig. 5c/d search curve, the arms' bars."""
 
 from __future__ import annotations
 
-import matplotlib
 import matplotlib.ticker
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from evoshift_tf import attack as attack_lib  # noqa: E402
-from evoshift_tf.data import DatasetInfo, Split  # noqa: E402
+from evoshift_tf import attack as attack_lib
+from evoshift_tf.data import DatasetInfo, Split
+from evoshift_tf.figures.canvas import image, plt, save
 
 
 def poisoned_grid(path: str, attack: attack_lib.PixelAttack, split: Split, info: DatasetInfo,
@@ -26,20 +23,16 @@ def poisoned_grid(path: str, attack: attack_lib.PixelAttack, split: Split, info:
         images = attack_lib.apply(attack, split.x[idx], split.y[idx])
         for j in range(per_class):
             ax = axes[k, j]
-            ax.set_xticks([]), ax.set_yticks([])
             if j >= len(idx):
                 ax.axis("off")
                 continue
-            img = images[j]
-            ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray", vmin=0, vmax=255)
+            image(ax, images[j])
             for r, col in attack.positions[k]:
-                ax.add_patch(plt.Circle((col, r), radius=max(1.5, img.shape[0] / 14), fill=False,
-                                        color="red", linewidth=1.2))
+                ax.add_patch(plt.Circle((col, r), radius=max(1.5, images.shape[1] / 14),
+                                        fill=False, color="red", linewidth=1.2))
         axes[k, 0].set_ylabel(info.class_names[k][:12], fontsize=7)
     fig.suptitle(f"Poisoned training images, N_p = {attack.num_pixels} (red: attack pixels)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def search_curve(path: str, history: list[dict]) -> None:
@@ -64,14 +57,13 @@ def search_curve(path: str, history: list[dict]) -> None:
         lines, labels = lines + l2, labels + lab2
     ax.legend(lines, labels, fontsize=7, loc="upper right")
     ax.set_title("EvoShift search")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def arm_bars(path: str, table: list[dict], keys=("clean_test_accuracy", "alpha_S", "alpha_N")
              ) -> None:
-    """Grouped bars of mean +- std per arm (clean / evoshift / random) for a few metrics."""
+    """Grouped bars of mean ± std per arm (clean / evoshift / random; a summary from
+    :func:`evoshift_tf.summary.by_arm`) for a few metrics."""
     fig, ax = plt.subplots(figsize=(6, 3.4))
     width = 0.8 / max(len(table), 1)
     for i, row in enumerate(table):
@@ -83,6 +75,4 @@ def arm_bars(path: str, table: list[dict], keys=("clean_test_accuracy", "alpha_S
     ax.set_xticklabels(keys)
     ax.set_ylim(0, 1.05)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
