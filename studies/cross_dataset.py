@@ -20,20 +20,18 @@ from evoshift_tf import attack as attack_lib
 from evoshift_tf.analysis import cross_dataset
 from evoshift_tf import data, figures
 from evoshift_tf.victims import training
-from studies import common
+from studies import _cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("source", "cifar10", "source tfds name")
 flags.DEFINE_string("target", "stl10", "target tfds name")
 flags.DEFINE_string("data_dir", None, "tfds data directory")
 flags.DEFINE_string("mapping", None, "label mapping JSON (default: CIFAR-10 -> STL-10)")
-flags.DEFINE_multi_string("attack", [], "source attack JSON(s); missing N_p: small search")
-flags.DEFINE_list("num_pixels", ["1", "5"], "N_p arms")
+_cli.define_attacks_flags(["1", "5"])
 flags.DEFINE_string("model", "colornet", "victim")
 flags.DEFINE_integer("epochs", 10, "victim epochs")
 flags.DEFINE_integer("batch_size", 128, "victim batch")
 flags.DEFINE_integer("mock_examples", 0, "use tfds mock data with this many examples per split")
-flags.DEFINE_string("workdir", "runs", "output root")
 
 
 def main(_):
@@ -53,7 +51,7 @@ def main(_):
             arms[f"random_np{n}"] = attack_lib.random_attack(
                 source.info.num_classes, n, source.info.image_shape, 0)
         else:
-            arms[f"evoshift_np{n}"] = common.attack_for(source, n, FLAGS.attack, FLAGS.workdir)
+            arms[f"evoshift_np{n}"] = _cli.attacks(source, [n], FLAGS.attack, FLAGS.workdir)[n]
     rows = cross_dataset.table3(source, target, mapping, arms, FLAGS.model,
                                 training.TrainConfig(epochs=FLAGS.epochs,
                                                      batch_size=FLAGS.batch_size))
@@ -61,10 +59,10 @@ def main(_):
              "target_accuracy": r["target"][c]} for r in rows for c in r["target"]]
     outdir = os.path.join(FLAGS.workdir, "cross_dataset")
     os.makedirs(outdir, exist_ok=True)
-    text = common.print_table(flat, ["arm", "class", "source_accuracy", "target_accuracy"],
+    text = _cli.print_table(flat, ["arm", "class", "source_accuracy", "target_accuracy"],
                               f"Table 3: {FLAGS.source} -> {FLAGS.target}"
                               + (" (MOCK DATA)" if FLAGS.mock_examples else ""))
-    common.write_json(os.path.join(outdir, "table3.json"), {
+    _cli.write_json(os.path.join(outdir, "table3.json"), {
         "rows": rows, "text": text, "mapping": mapping.to_json(),
         "mock": bool(FLAGS.mock_examples), "flags": FLAGS.flag_values_dict()})
     figures.table3_bars(os.path.join(outdir, "table3.png"), rows)

@@ -18,9 +18,11 @@ import os
 
 from absl import app, flags
 
-from studies import _cli, common
+from studies import _cli
 
-ATTACK_DIR = common.BENCHMARK_ATTACKS
+FLAGS = flags.FLAGS
+_cli.define_study_flags()
+ATTACK_DIR = _cli.BENCHMARK_ATTACKS
 flags.DEFINE_string("ops", f"{ATTACK_DIR}/ops_np1.json", "One-Pixel Shortcut attack JSON "
                     "(built on the training subset if missing)")
 flags.DEFINE_string("jacobsen", f"{ATTACK_DIR}/jacobsen_np1.json", "Jacobsen et al. attack JSON "
@@ -35,22 +37,16 @@ flags.DEFINE_integer("num_pixels", 1, "N_p of the EvoShift attack and of baselin
 flags.DEFINE_integer("adversarial_steps", None, "PGD steps of adversarial training (default 5)")
 flags.DEFINE_string("cache_dir", None, "finished cells (default <out>/defense_cells)")
 
-FLAGS = flags.FLAGS
-
 
 def main(argv):
     del argv
     from evoshift_tf.studies import defenses, runner
     ds = _cli.load_dataset()
-    if FLAGS["preset"].present:
-        budget = _cli.budget()
-    else:
-        budget = defenses.default_budget(**{
-            k: getattr(FLAGS, k) for k in ("repeats", "train_images", "test_images", "epochs",
-                                           "seed", "batch_size") if getattr(FLAGS, k) is not None})
+    budget = _cli.budget(default=defenses.default_budget)     # its own unless --preset
     data = runner.prepare(ds, budget)
     n = FLAGS.num_pixels
-    evoshift = _cli.attacks(ds, [n])[n] if "evoshift" in FLAGS.rows else None
+    evoshift = (_cli.attacks(ds, [n], FLAGS.attack, FLAGS.out)[n] if "evoshift" in FLAGS.rows
+                else None)
     attacks = defenses.resolve_attacks(
         data.train, ds.info, FLAGS.rows,
         {"ops": FLAGS.ops, "jacobsen": FLAGS.jacobsen, "random": FLAGS.random}, evoshift, n,

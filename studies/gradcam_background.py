@@ -21,10 +21,10 @@ from evoshift_tf import attack as attack_lib
 from evoshift_tf import data, figures, models
 from evoshift_tf.victims import training
 from evoshift_tf.analysis import gradcam
-from studies import common
+from studies import _cli
 
 FLAGS = flags.FLAGS
-common.define_single_victim_flags()
+_cli.define_single_victim_flags()
 flags.DEFINE_integer("epochs", 3, "victim epochs")
 flags.DEFINE_integer("per_class", 100, "test images per class (paper: 100)")
 flags.DEFINE_integer("background_value", 0, "pixel value that marks background")
@@ -37,7 +37,7 @@ flags.DEFINE_list("methods", list(gradcam.METHODS), "CAM methods to report")
 
 def _train_victims(d):
     """Three victims trained here: ``({name: model}, {name: attack})``."""
-    atk = common.evoshift_attack(d, FLAGS.num_pixels, FLAGS.attack, FLAGS.workdir)
+    atk = _cli.attack(d, FLAGS.num_pixels, FLAGS.attack, FLAGS.workdir)
     rand = attack_lib.random_attack(d.info.num_classes, atk.num_pixels, d.info.image_shape,
                                     FLAGS.seed)
     train = d.train
@@ -100,9 +100,9 @@ def main(_):
         figures.gradcam_maps(os.path.join(outdir, f"fig5b_{method}.png"), result,
                              d.info.class_names)
     bg = float(gradcam.background_mask(d.test.x).mean())
-    text = common.print_table(rows, list(rows[0]),
+    text = _cli.print_table(rows, list(rows[0]),
                               f"CAM mass on background pixels (test-set pixel fraction {bg:.3f})")
-    common.write_json(os.path.join(outdir, "gradcam.json"), {
+    _cli.write_json(os.path.join(outdir, "gradcam.json"), {
         "rows": rows, "text": text, "flags": FLAGS.flag_values_dict(),
         "per_class_background_share": per_class,
         "attacks": {k: attack_lib.to_json(a) for k, a in attacks.items()}})

@@ -17,10 +17,10 @@ from evoshift_tf import attack as attack_lib
 from evoshift_tf import data, figures, models
 from evoshift_tf.victims import training
 from evoshift_tf.analysis import loss_surface
-from studies import common
+from studies import _cli
 
 FLAGS = flags.FLAGS
-common.define_single_victim_flags()
+_cli.define_single_victim_flags()
 flags.DEFINE_integer("eval_images", 5000, "train / test images evaluated per alpha")
 flags.DEFINE_integer("epochs", 3, "epochs of each optimizer")
 flags.DEFINE_float("sgd_learning_rate", 0.05, "SGD step size")
@@ -33,7 +33,7 @@ flags.DEFINE_string("workdir", "runs", "output root")
 def main(_):
     logging.set_verbosity(logging.INFO)
     d = data.load(FLAGS.dataset)
-    atk = common.evoshift_attack(d, FLAGS.num_pixels, FLAGS.attack, FLAGS.workdir)
+    atk = _cli.attack(d, FLAGS.num_pixels, FLAGS.attack, FLAGS.workdir)
     train = d.train
     if FLAGS.train_images:
         train = data.balanced_subset(train, FLAGS.train_images // d.info.num_classes,
@@ -48,10 +48,10 @@ def main(_):
         np.linspace(-0.5, 1.5, FLAGS.num_alphas))
     outdir = os.path.join(FLAGS.workdir, "loss_surface")
     os.makedirs(outdir, exist_ok=True)
-    text = common.print_table(out["rows"], list(out["rows"][0]),
+    text = _cli.print_table(out["rows"], list(out["rows"][0]),
                               f"Eq. (14) on {d.info.name}, N_p={atk.num_pixels} (alpha 0 = SGD, "
                               "1 = Adam; train = poisoned, test = clean)")
-    common.write_json(os.path.join(outdir, "loss_surface.json"),
+    _cli.write_json(os.path.join(outdir, "loss_surface.json"),
                       {**out, "text": text, "flags": FLAGS.flag_values_dict(),
                        "attack": attack_lib.to_json(atk)})
     figures.loss_surface(os.path.join(outdir, "fig9_loss_surface.png"), out["rows"],

@@ -6,7 +6,6 @@ from absl import app, flags
 
 from studies import _cli
 
-flags.DEFINE_integer("num_pixels", 1, "N_p")
 flags.DEFINE_list("ks", None, "numbers of attacked classes (default 0..C)")
 
 

@@ -2,12 +2,9 @@
 
     nice -n 10 python -m studies.regularizers --train_images 5000 --repeats 2
 """
-from absl import app, flags
+from absl import app
 
 from studies import _cli
-
-flags.DEFINE_integer("num_pixels", 1, "N_p")
-
 
 main = _cli.single_attack_main("regularizers")
 

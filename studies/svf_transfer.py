@@ -18,7 +18,7 @@ from absl import app, flags, logging
 from evoshift_tf.analysis import cross_dataset
 from evoshift_tf import data, figures, summary, svf
 from evoshift_tf.victims import training
-from studies import common
+from studies import _cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("dataset", "fashion_mnist", "source dataset")
@@ -40,7 +40,7 @@ flags.DEFINE_string("workdir", "runs", "output root")
 def main(_):
     logging.set_verbosity(logging.INFO)
     src = data.load(FLAGS.dataset)
-    source = common.evoshift_attack(src, FLAGS.source_num_pixels, FLAGS.attack, FLAGS.workdir)
+    source = _cli.attack(src, FLAGS.source_num_pixels, FLAGS.attack, FLAGS.workdir)
     size = (FLAGS.target_size, FLAGS.target_size)
     target = cross_dataset.resized(src, size)
     values = int(FLAGS.values) if FLAGS.values.isdigit() else FLAGS.values
@@ -52,11 +52,11 @@ def main(_):
     means = {(s["arm"], s["num_pixels"]): s["clean_test_accuracy_mean"] for s in table}
     outdir = os.path.join(FLAGS.workdir, "svf")
     os.makedirs(outdir, exist_ok=True)
-    text = common.print_table(table, ["arm", "num_pixels", "clean_test_accuracy_mean",
+    text = _cli.print_table(table, ["arm", "num_pixels", "clean_test_accuracy_mean",
                                       "clean_test_accuracy_std", "n"],
                               f"SVF transfer {src.info.name} 28x28 -> {FLAGS.target_size}x"
                               f"{FLAGS.target_size}, victim {FLAGS.model}")
-    common.write_json(os.path.join(outdir, "svf_transfer.json"), {
+    _cli.write_json(os.path.join(outdir, "svf_transfer.json"), {
         "table": table, "rows": rows, "text": text, "flags": FLAGS.flag_values_dict(),
         "source_attack": svf.attack_lib.to_json(source)})
     n_show = max(int(n) for n in FLAGS.num_pixels)

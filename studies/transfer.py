@@ -6,15 +6,17 @@ from absl import app, flags
 
 from studies import _cli
 
+FLAGS = flags.FLAGS
+_cli.define_study_flags()
 flags.DEFINE_list("num_pixels", ["1", "2", "5"], "N_p values")
 flags.DEFINE_list("victims", ["resnet20", "resnet32", "densenet40"], "models to transfer to")
 
 
 def main(argv):
     from evoshift_tf.studies import architectures
-    ds = _cli.load_dataset()
-    n = [int(v) for v in flags.FLAGS.num_pixels]
-    _cli.finish(architectures.run(ds, _cli.budget(), _cli.attacks(ds, n), flags.FLAGS.victims))
+    ds, n = _cli.load_dataset(), [int(v) for v in FLAGS.num_pixels]
+    attacks = _cli.attacks(ds, n, FLAGS.attack, FLAGS.out)
+    _cli.finish(architectures.run(ds, _cli.budget(), attacks, FLAGS.victims))
 
 
 if __name__ == "__main__":

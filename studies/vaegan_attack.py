@@ -16,13 +16,11 @@ from absl import app, flags, logging
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data, figures
 from evoshift_tf.victims import generative
-from studies import common
+from studies import _cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("dataset", "fashion_mnist", "dataset name or .npz path")
-flags.DEFINE_multi_string("attack", [], "EvoShift attack JSON (one per N_p); missing N_p: search")
-flags.DEFINE_list("num_pixels", ["1", "10"], "N_p values")
-flags.DEFINE_string("workdir", "runs", "output root")
+_cli.define_attacks_flags(["1", "10"])
 flags.DEFINE_integer("train_images", 10000, "class-balanced training subset (0 = all)")
 flags.DEFINE_integer("test_images", 2000, "clean test images for PSNR")
 flags.DEFINE_integer("epochs", 5, "VAE-GAN epochs")
@@ -42,7 +40,7 @@ def main(_):
     test_x = d.test.x[:FLAGS.test_images]
     arms = {"clean": None}
     for n in map(int, FLAGS.num_pixels):
-        arms[f"evoshift_np{n}"] = common.attack_for(d, n, FLAGS.attack, FLAGS.workdir)
+        arms[f"evoshift_np{n}"] = _cli.attacks(d, [n], FLAGS.attack, FLAGS.workdir)[n]
         arms[f"random_np{n}"] = attack_lib.random_attack(d.info.num_classes, n,
                                                          d.info.image_shape, FLAGS.seed)
     cfg = generative.VAEGANConfig(epochs=FLAGS.epochs, latent_dim=FLAGS.latent_dim,
@@ -53,9 +51,9 @@ def main(_):
              "seconds": sum(h["seconds"] for h in v["history"])} for k, v in out.items()]
     outdir = os.path.join(FLAGS.workdir, "vaegan")
     os.makedirs(outdir, exist_ok=True)
-    text = common.print_table(rows, ["arm", "psnr_db", "final_pixel_mse", "seconds"],
+    text = _cli.print_table(rows, ["arm", "psnr_db", "final_pixel_mse", "seconds"],
                               f"VAE-GAN on {d.info.name}: PSNR of clean test reconstructions")
-    common.write_json(os.path.join(outdir, "vaegan_psnr.json"), {
+    _cli.write_json(os.path.join(outdir, "vaegan_psnr.json"), {
         "rows": rows, "config": cfg.__dict__, "train_images": len(train),
         "test_images": len(test_x), "table": text,
         "history": {k: v["history"] for k, v in out.items()},
