@@ -13,6 +13,7 @@ import time
 from absl import logging
 
 from components import base
+from evoshift_tf.models import victim
 from pipelines.dag import Pipeline
 
 
@@ -27,12 +28,15 @@ def _resolve(run_root: str, ref):
 
 
 def fingerprint(node, inputs: dict, resolved_params: dict) -> str:
-    """Hash of what determines a step's outputs: component, parameters, input content hashes."""
+    """Hash of what determines a step's outputs: component, parameters, input content hashes,
+    and the source of a user's own victim model (its ``.keras`` file or its module)."""
     def hashes(v):
         return [hashes(p) for p in v] if isinstance(v, list) else base.read_metadata(v)["content_hash"]
     payload = {"component": node.component.name, "params": resolved_params,
                "inputs": {k: hashes(v) for k, v in sorted(inputs.items())},
                "library_version": base.LIBRARY_VERSION}
+    if isinstance(resolved_params.get("model"), str):
+        payload["model_source"] = victim.source_digest(resolved_params["model"])
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 

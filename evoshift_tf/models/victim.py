@@ -21,6 +21,7 @@ its own, so non-zero values are refused for it with a clear error.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
 import os
@@ -106,6 +107,24 @@ def build(spec: str, input_shape: Sequence[int], num_classes: int,
 
 
 # ---------------------------------------------------------------- the user's model
+
+def source_digest(spec: str) -> str | None:
+    """SHA-256 of what defines the user's model, so a cache notices an edit: the ``.keras``
+    file's bytes, or the source file of ``module:function``'s module; ``None`` for a registry
+    name (the library version covers it). Raises :class:`ModelError` like :func:`check`."""
+    k = check(spec)
+    if k == "registry":
+        return None
+    if k == "keras_file":
+        path = spec
+    else:
+        module = importlib.import_module(spec.partition(":")[0])
+        path = getattr(module, "__file__", None)
+        if path is None:
+            return None
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
 
 
 def _load_fresh(path: str) -> keras.Model:

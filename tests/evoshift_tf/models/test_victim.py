@@ -2,6 +2,7 @@
 ``module:function``; a model whose input or output does not fit the dataset is refused with
 both shapes named."""
 
+import sys
 import textwrap
 
 import keras
@@ -50,6 +51,7 @@ def user_module(tmp_path, monkeypatch):
         NUMBER = 5
     """))
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "user_nets", raising=False)   # this test's file, not a cached one
     return "user_nets"
 
 
@@ -133,3 +135,19 @@ def test_bad_specs_name_the_value_and_what_was_expected(tmp_path, user_module):
     (tmp_path / "junk.keras").write_text("not a zip")
     with pytest.raises(ModelError, match=r"cannot load model file '.*junk.keras'"):
         victim.build(str(tmp_path / "junk.keras"), SHAPE, CLASSES)
+
+
+def test_source_digest_changes_when_the_users_model_changes(tmp_path, user_module):
+    assert victim.source_digest("graynet") is None
+    path = str(tmp_path / "net.keras")
+    small_cnn().save(path)
+    before = victim.source_digest(path)
+    keras.Sequential([keras.Input(shape=SHAPE), keras.layers.Flatten(),
+                      keras.layers.Dense(CLASSES)]).save(path)
+    assert victim.source_digest(path) != before
+    module_digest = victim.source_digest(f"{user_module}:sized")
+    with open(tmp_path / "user_nets.py", "a") as f:
+        f.write("\n# edited\n")
+    assert victim.source_digest(f"{user_module}:sized") != module_digest
+    with pytest.raises(ModelError):
+        victim.source_digest(str(tmp_path / "missing.keras"))
