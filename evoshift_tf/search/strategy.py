@@ -56,7 +56,9 @@ class SearchConfig(EvaluatorConfig):
         that class got the lowest true-class probability (its share of the cost).
       inject_baselines: evaluate One-Pixel Shortcut and the Jacobsen rule (and any
         ``seed_attacks`` given to :func:`run`) in the first generation, so the search starts
-        from the known attacks and returns nothing weaker than them by its own measure.
+        from the known attacks. The ``seed_attacks`` are also finalists of the final selection
+        whatever their first score, so the search returns none weaker than them by its own
+        (averaged) measure.
     """
 
     population: int = 8
