@@ -39,7 +39,8 @@ class VictimRecipe:
       weight_decay: L2 coefficient on kernels, >= 0 (paper Fig. 7: 0.01; registry models only).
       preprocessing: input defenses / augmentation, names in
         :data:`evoshift_tf.victims.defenses.NAMES` (also ``jpeg<q>[_test]``, ``bits<b>[_test]``).
-      optimizer: one of :data:`evoshift_tf.victims.optimizers.NAMES` (paper default Adam, Sec. VIII).
+      optimizer: one of :data:`evoshift_tf.victims.optimizers.NAMES` (paper default Adam,
+        Sec. VIII).
       learning_rate: step size; ``None`` = the optimizer's usual one
         (:data:`evoshift_tf.victims.optimizers.DEFAULT_LEARNING_RATES`: Adam 1e-3, SGD 1e-2).
       momentum: SGD momentum (0 = plain SGD).
