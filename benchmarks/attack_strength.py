@@ -26,10 +26,9 @@ import os
 import platform
 import time
 
-import numpy as np
 from absl import app, flags, logging
 
-from evoshift_tf import attack, baselines, data, search, strength
+from evoshift_tf import attack, baselines, data, figures, search, strength, summary
 from evoshift_tf.search import population
 
 FLAGS = flags.FLAGS
@@ -150,51 +149,25 @@ def judge_num_pixels(dataset, num_pixels: int, rows: list[dict]) -> list[dict]:
             for (n, s, _, sec), r in zip(todo, judged)]
 
 
-def summarise(rows: list[dict]) -> dict:
-    """``{(attack, N_p): (mean, std, n)}`` of clean test accuracy."""
-    groups: dict = {}
-    for r in rows:
-        groups.setdefault((r["attack"], r["num_pixels"]), []).append(r["clean_test_accuracy"])
-    return {k: (float(np.mean(v)), float(np.std(v)), len(v)) for k, v in groups.items()}
+def summarise(rows: list[dict]) -> list[dict]:
+    """Mean ± std of clean test accuracy per attack and N_p."""
+    return summary.aggregate(rows, ("clean_test_accuracy",), by=("attack", "num_pixels"))
 
 
 def table(rows: list[dict]) -> str:
-    stats = summarise(rows)
-    nps = sorted({k[1] for k in stats})
-    lines = ["| attack | " + " | ".join(f"N_p = {n}" for n in nps) + " |",
-             "|---|" + "---|" * len(nps)]
-    for name in ATTACKS:
-        cells = []
-        for n in nps:
-            m = stats.get((name, n))
-            cells.append("-" if m is None else f"{m[0]:.3f} ± {m[1]:.3f} (n={m[2]})")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    stats = {(s["attack"], s["num_pixels"]): s for s in summarise(rows)}
+    nps = sorted({n for _, n in stats})
+    cell = lambda s: f"{summary.fmt(s, 'clean_test_accuracy')} (n={s['n']})"  # noqa: E731
+    return summary.markdown_table(
+        ["attack", *(f"N_p = {n}" for n in nps)],
+        ([name, *(cell(stats[name, n]) if (name, n) in stats else "-" for n in nps)]
+         for name in ATTACKS))
 
 
 def plot(rows: list[dict], path: str) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    stats = summarise(rows)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for name in ATTACKS:
-        nps = sorted(n for a, n in stats if a == name)
-        if nps:
-            ax.errorbar(nps, [stats[(name, n)][0] for n in nps],
-                        yerr=[stats[(name, n)][1] for n in nps], marker="o", capsize=3,
-                        label=name)
-    ax.set_xscale("log")
-    ax.set_xticks(sorted({n for _, n in stats}), [str(n) for n in sorted({n for _, n in stats})])
-    ax.set_xlabel("N_p, pixels per class")
-    ax.set_ylabel("victim clean test accuracy")
-    ax.set_title(f"GrayNet victims, {FLAGS.victim_epochs} epochs on the full poisoned set")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    figures.accuracy_vs_num_pixels(
+        path, summarise(rows), ATTACKS,
+        f"GrayNet victims, {FLAGS.victim_epochs} epochs on the full poisoned set")
 
 
 def main(argv):
