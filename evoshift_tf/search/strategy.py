@@ -50,6 +50,10 @@ class SearchConfig(EvaluatorConfig):
         and return the one with the lowest average cost; ``False`` returns the best single
         evaluation (Algorithm 1, step 8), which favours lucky draws when the cost is noisy.
       selection_repeats: re-evaluations of each finalist (one generation's work each).
+      start_margin: the caller's starting attacks (``seed_attacks`` of :func:`run`) are kept
+        unless a finalist's average cost is lower than the best start's by more than
+        ``start_margin`` standard errors of the difference (the per-evaluation noise pooled over
+        the finalists' repeats): a known-good attack is not traded for a lucky draw.
       recombine: per-class credit. The cost is a mean over held-out classes and class k's
         pixels mostly decide class k's part, so each generation one child is injected into the
         next: for every class, the block of genes of the candidate whose held-out images of
@@ -69,6 +73,7 @@ class SearchConfig(EvaluatorConfig):
     diagonal: bool = True
     reevaluate: bool = True
     selection_repeats: int = 2
+    start_margin: float = 1.0
     recombine: bool = True
     inject_baselines: bool = True
 
@@ -78,7 +83,8 @@ class SearchConfig(EvaluatorConfig):
                   "per_class": self.per_class >= 1, "holdout_per_class": self.holdout_per_class >= 1,
                   "sigma0": 0.0 < self.sigma0 <= 1.0, "domain_weight": self.domain_weight >= 0,
                   "batch_size": self.batch_size >= 1,
-                  "selection_repeats": self.selection_repeats >= 1}
+                  "selection_repeats": self.selection_repeats >= 1,
+                  "start_margin": self.start_margin >= 0}
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
             raise ValueError(f"invalid search config: {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)}"
@@ -421,12 +427,29 @@ def _reevaluate(evaluator, archive, mean: np.ndarray, config: SearchConfig, kept
         for i, c in enumerate(result.costs.tolist()):
             costs[i].append(float(c))
     averages = [float(np.mean(c)) for c in costs[:finalists]]
-    j = int(np.argmin(averages))
+    is_start = [any(same(g, k) for k in starts) for g in candidates[:finalists]]
+    j = _keep_start_unless_beaten(costs[:finalists], averages, is_start, config.start_margin)
     table = [{"first_cost": f[0] if f else None, "reevaluated_costs": c[len(f):],
               "average": a, "is_cma_mean": i == finalists - 1,
-              "is_start": any(same(g, k) for k in starts)}
-             for i, (g, f, c, a) in enumerate(zip(candidates, first, costs, averages))]
+              "is_start": is_start[i], "chosen": i == j}
+             for i, (f, c, a) in enumerate(zip(first, costs, averages))]
     logging.info("re-evaluated %d candidates x%d: chose #%d (average cost %.4f%s)", finalists,
                  config.selection_repeats, j, averages[j],
                  ", the CMA-ES mean" if j == finalists - 1 else "")
     return candidates[j], averages[j], table
+
+
+def _keep_start_unless_beaten(costs: list[list[float]], averages: list[float],
+                              is_start: list[bool], margin: float) -> int:
+    """Index of the chosen finalist: the lowest average cost, unless that is not a start and
+    beats the best start by no more than ``margin`` standard errors of the difference (the
+    per-evaluation variance pooled over finalists with two or more evaluations)."""
+    j = int(np.argmin(averages))
+    if is_start[j] or not any(is_start):
+        return j
+    s = min((i for i, st in enumerate(is_start) if st), key=lambda i: averages[i])
+    variances = [np.var(c, ddof=1) for c in costs if len(c) > 1]
+    if not variances:
+        return j
+    se = float(np.sqrt(np.mean(variances) * (1 / len(costs[j]) + 1 / len(costs[s]))))
+    return j if averages[s] - averages[j] > margin * se else s

@@ -179,3 +179,15 @@ def test_a_starting_attack_is_a_finalist_even_after_an_unlucky_first_score(tiny_
     chosen = [row for row in result.selection if row["is_start"]]
     assert len(chosen) == 1 and chosen[0]["first_cost"] is None  # it had left the archive
     assert len(result.selection) <= 4                            # within one population
+
+
+def test_a_start_is_traded_only_for_a_finalist_better_beyond_the_noise():
+    from evoshift_tf.search.strategy import _keep_start_unless_beaten
+    costs = [[-3.0, -3.2], [-2.9, -3.1], [-1.0, -1.2]]              # pooled variance 0.02
+    averages = [-3.1, -3.0, -1.1]
+    is_start = [False, True, False]
+    # difference 0.1 vs one standard error sqrt(0.02 * (1/2 + 1/2)) = 0.141: the start stays
+    assert _keep_start_unless_beaten(costs, averages, is_start, margin=1.0) == 1
+    assert _keep_start_unless_beaten(costs, averages, is_start, margin=0.5) == 0
+    assert _keep_start_unless_beaten(costs, averages, [False] * 3, margin=1.0) == 0
+    assert _keep_start_unless_beaten(costs, averages, [True, False, False], margin=9.0) == 0
