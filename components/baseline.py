@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import os
 
-from components import base
+from components import artifacts, base, cli
 from evoshift_tf import attack, baselines
 
 
 def execute(inputs, outputs, params, work_dir):
-    dataset = base.load_dataset(inputs["dataset"])
+    dataset = artifacts.load_dataset(inputs["dataset"])
     a = baselines.get(params["method"], dataset.train, dataset.info.num_classes,
                       params["num_pixels"], params["seed"])
     attack.save(a, os.path.join(outputs["attack"], "attack.json"))
 
 
 SPEC = base.ComponentSpec(
-    name="baseline", inputs={"dataset": base.DATASET}, outputs={"attack": base.ATTACK},
+    name="baseline", inputs={"dataset": artifacts.DATASET}, outputs={"attack": artifacts.ATTACK},
     parameters={
         "method": base.Parameter(str, "random", f"baseline attack, one of {list(baselines.NAMES)}: "
                                  "random (uniform positions and values, the search's starting "
@@ -29,4 +29,4 @@ SPEC = base.ComponentSpec(
     executor=execute)
 
 if __name__ == "__main__":
-    base.main(SPEC)
+    cli.main(SPEC)

@@ -8,28 +8,28 @@ import os
 
 import keras
 
-from components import base
+from components import artifacts, base, cli
 from evoshift_tf import evaluate
 
 
 def execute(inputs, outputs, params, work_dir):
-    clean = base.load_dataset(inputs["dataset"])
+    clean = artifacts.load_dataset(inputs["dataset"])
     model = keras.saving.load_model(os.path.join(inputs["model"], "model.keras"))
-    poisoned = base.load_dataset(inputs["poisoned"]) if "poisoned" in inputs else None
-    attack = base.load_attack(inputs["attack"], clean.info) if "attack" in inputs else None
+    poisoned = artifacts.load_dataset(inputs["poisoned"]) if "poisoned" in inputs else None
+    attack = artifacts.load_attack(inputs["attack"], clean.info) if "attack" in inputs else None
     report = evaluate.evaluate(model, clean, poisoned.train if poisoned else None, attack,
                                  max_train=params["max_train_images"], seed=params["seed"],
                                  overlay_images=params["overlay_images"])
     report.update({"arm": params["arm"], "victim_seed": params["victim_seed"]})
-    base.write_json(os.path.join(outputs["metrics"], "metrics.json"), report)
+    artifacts.write_json(os.path.join(outputs["metrics"], "metrics.json"), report)
 
 
 SPEC = base.ComponentSpec(
     name="evaluate",
-    inputs={"model": base.MODEL, "dataset": base.DATASET, "poisoned": base.DATASET,
-            "attack": base.ATTACK},
+    inputs={"model": artifacts.MODEL, "dataset": artifacts.DATASET, "poisoned": artifacts.DATASET,
+            "attack": artifacts.ATTACK},
     optional_inputs=("poisoned", "attack"),
-    outputs={"metrics": base.METRICS},
+    outputs={"metrics": artifacts.METRICS},
     parameters={
         "arm": base.Parameter(str, "", "label of this model in reports (clean, evoshift, random)"),
         "victim_seed": base.Parameter(int, 0, "the victim's training seed, for reports"),
@@ -42,4 +42,4 @@ SPEC = base.ComponentSpec(
     executor=execute)
 
 if __name__ == "__main__":
-    base.main(SPEC)
+    cli.main(SPEC)

@@ -13,7 +13,7 @@ import sys
 
 from absl import logging
 
-from components import base
+from components import artifacts, base, cli
 from evoshift_tf import interchange
 
 EXPORT = "DatasetExport"
@@ -39,7 +39,7 @@ def check(params):
 def execute(inputs, outputs, params, work_dir):
     from tqdm import tqdm
 
-    dataset = base.load_dataset(inputs["dataset"])
+    dataset = artifacts.load_dataset(inputs["dataset"])
     splits = [s for s in params["splits"].split(",") if s]
     total = sum(len(getattr(dataset, s)) for s in splits)
     with tqdm(total=total, unit="img", desc=f"export {params['format']}",
@@ -51,7 +51,7 @@ def execute(inputs, outputs, params, work_dir):
 
 
 SPEC = base.ComponentSpec(
-    name="export_poison", inputs={"dataset": base.DATASET}, outputs={"exported": EXPORT},
+    name="export_poison", inputs={"dataset": artifacts.DATASET}, outputs={"exported": EXPORT},
     parameters={
         "format": base.Parameter(str, "png", f"one of {list(interchange.FORMATS)}: png = "
                                  "<split>/<index>_<label>.png in source order, tfrecord = "
@@ -67,4 +67,4 @@ SPEC = base.ComponentSpec(
     executor=execute, check=check)
 
 if __name__ == "__main__":
-    base.main(SPEC)
+    cli.main(SPEC)

@@ -15,7 +15,7 @@ import os
 
 from absl import logging
 
-from components import base
+from components import artifacts, base, cli
 from evoshift_tf import interchange
 
 REPORT_FILE = "pixel_difference.json"
@@ -28,16 +28,17 @@ def check(params):
 
 
 def execute(inputs, outputs, params, work_dir):
-    clean = base.load_dataset(inputs["dataset"])
+    clean = artifacts.load_dataset(inputs["dataset"])
     imported = interchange.import_poison(params["path"], clean)
-    base.save_dataset(outputs["poisoned"], imported.dataset)
-    base.write_json(os.path.join(outputs["poisoned"], REPORT_FILE),
+    artifacts.save_dataset(outputs["poisoned"], imported.dataset)
+    artifacts.write_json(os.path.join(outputs["poisoned"], REPORT_FILE),
                     {"source": os.path.abspath(imported.source), **imported.report.to_json()})
     logging.info("imported %s: %s", imported.source, imported.report.summary())
 
 
 SPEC = base.ComponentSpec(
-    name="import_poison", inputs={"dataset": base.DATASET}, outputs={"poisoned": base.DATASET},
+    name="import_poison", inputs={"dataset": artifacts.DATASET},
+    outputs={"poisoned": artifacts.DATASET},
     parameters={
         "path": base.Parameter(str, "", "the foreign poisoned training set: a PNG folder "
                                "(<index>_<label>.png or <index>.png in source order, or a folder "
@@ -47,4 +48,4 @@ SPEC = base.ComponentSpec(
     executor=execute, check=check)
 
 if __name__ == "__main__":
-    base.main(SPEC)
+    cli.main(SPEC)

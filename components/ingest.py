@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from components import base
+from components import artifacts, base, cli
 from evoshift_tf import data
 
 
@@ -15,11 +15,11 @@ def execute(inputs, outputs, params, work_dir):
     if params["max_test"] > 0:
         dataset = data.Dataset(dataset.info, dataset.train,
                                dataset.test.take(slice(0, params["max_test"])))
-    base.save_dataset(outputs["dataset"], dataset)
+    artifacts.save_dataset(outputs["dataset"], dataset)
 
 
 SPEC = base.ComponentSpec(
-    name="ingest", inputs={}, outputs={"dataset": base.DATASET},
+    name="ingest", inputs={}, outputs={"dataset": artifacts.DATASET},
     parameters={
         "dataset": base.Parameter(str, "fashion_mnist", "dataset name (fashion_mnist, mnist, "
                                   "svhn_cropped, cifar10, stl10, imagenet_resized/64x64), a .npz "
@@ -32,4 +32,4 @@ SPEC = base.ComponentSpec(
     executor=execute)
 
 if __name__ == "__main__":
-    base.main(SPEC)
+    cli.main(SPEC)

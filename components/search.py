@@ -1,13 +1,13 @@
 """search: EvoShift (CMA-ES, Algorithm 1) on a Dataset's training split -> PixelAttack +
 SearchHistory. The search checkpoints every generation in ``work_dir`` and resumes there, and
 writes each generation's history row as TensorBoard scalars ``search/<field>`` (best and mean
-cost, ...) to ``<run_root>/tensorboard/<step>`` (:func:`components.base.tensorboard_dir`)."""
+cost, ...) to ``<run_root>/tensorboard/<step>`` (:func:`components.artifacts.tensorboard_dir`)."""
 
 from __future__ import annotations
 
 import os
 
-from components import base
+from components import artifacts, base, cli
 from evoshift_tf import configs, data, search
 
 
@@ -20,14 +20,14 @@ def check(params):
 
 
 def execute(inputs, outputs, params, work_dir):
-    dataset = base.load_dataset(inputs["dataset"])
+    dataset = artifacts.load_dataset(inputs["dataset"])
     params = dict(params)
     monitor_per_class = params.pop("monitor_per_class")
     config = configs.from_dict(search.SearchConfig, params)
     monitor = (data.balanced_subset(dataset.test, monitor_per_class, dataset.info.num_classes)
                if monitor_per_class > 0 else None)
     checkpoint_dir = os.path.join(work_dir, "search")
-    tensorboard = TensorBoardScalars(base.tensorboard_dir(outputs["history"]),
+    tensorboard = TensorBoardScalars(artifacts.tensorboard_dir(outputs["history"]),
                                      fresh=not _has_files(checkpoint_dir))
     try:
         result = search.run(dataset, config, checkpoint_dir=checkpoint_dir, monitor=monitor,
@@ -36,7 +36,7 @@ def execute(inputs, outputs, params, work_dir):
         tensorboard.close()
     from evoshift_tf import attack
     attack.save(result.best_attack, os.path.join(outputs["attack"], "attack.json"))
-    base.write_json(os.path.join(outputs["history"], "history.json"), result.history)
+    artifacts.write_json(os.path.join(outputs["history"], "history.json"), result.history)
     _write_csv(os.path.join(outputs["history"], "history.csv"), result.history)
 
 
@@ -82,8 +82,8 @@ def _write_csv(path, rows):
 
 
 SPEC = base.ComponentSpec(
-    name="search", inputs={"dataset": base.DATASET},
-    outputs={"attack": base.ATTACK, "history": base.HISTORY},
+    name="search", inputs={"dataset": artifacts.DATASET},
+    outputs={"attack": artifacts.ATTACK, "history": artifacts.HISTORY},
     parameters={**base.params_from_config(search.SearchConfig,
                                           configs.field_docs(search.SearchConfig)),
                 "monitor_per_class": base.Parameter(
@@ -92,4 +92,4 @@ SPEC = base.ComponentSpec(
     executor=execute, check=check)
 
 if __name__ == "__main__":
-    base.main(SPEC)
+    cli.main(SPEC)

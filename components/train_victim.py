@@ -3,7 +3,7 @@
 ``saved_model/`` serving uint8 images, with its per-epoch ``history.json``).
 Checkpoints every epoch in ``work_dir`` and resumes there. Writes each epoch's numbers as
 TensorBoard scalars ``victim/<field>`` (loss, train accuracy, seconds) to
-``<run_root>/tensorboard/<step>`` (:func:`components.base.tensorboard_dir`); view a run with
+``<run_root>/tensorboard/<step>`` (:func:`components.artifacts.tensorboard_dir`); view a run with
 ``tensorboard --logdir <run_root>/tensorboard``.
 
 Input defenses are layers named in ``preprocessing`` (``evoshift_tf.victims.defenses.NAMES``: median,
@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from components import base
+from components import artifacts, base, cli
 from evoshift_tf import configs, models
 from evoshift_tf.victims import defenses, recipe as recipe_lib, training
 
@@ -46,23 +46,23 @@ def route_outputs(outputs, params):
 
 def execute(inputs, outputs, params, work_dir):
     recipe, strategy_name, seed = check(params)
-    dataset = base.load_dataset(inputs["dataset"])
+    dataset = artifacts.load_dataset(inputs["dataset"])
     info = dataset.info
     strategy = training.make_strategy(strategy_name)
     victim = recipe.build(info.image_shape, info.num_classes, seed, seed_defenses=False)
     checkpoint_dir = os.path.join(work_dir, "checkpoint")
-    board = base.tensorboard_dir(outputs["model"])
+    board = artifacts.tensorboard_dir(outputs["model"])
     if not os.path.isdir(checkpoint_dir):      # a fresh start: drop an earlier run's curves
         shutil.rmtree(board, ignore_errors=True)
     result = victim.train(dataset.train.x, dataset.train.y, strategy=strategy,
                           checkpoint_dir=checkpoint_dir, tensorboard_dir=board)
     training.export(result.model, outputs["model"], strategy)
-    base.write_json(os.path.join(outputs["model"], "history.json"), result.history)
-    base.write_json(os.path.join(outputs["model"], "info.json"), info.to_json())
+    artifacts.write_json(os.path.join(outputs["model"], "history.json"), result.history)
+    artifacts.write_json(os.path.join(outputs["model"], "info.json"), info.to_json())
 
 
 SPEC = base.ComponentSpec(
-    name="train_victim", inputs={"dataset": base.DATASET}, outputs={"model": base.MODEL},
+    name="train_victim", inputs={"dataset": artifacts.DATASET}, outputs={"model": artifacts.MODEL},
     parameters={
         "model": base.Parameter(str, "graynet", "victim: a registry name "
                                 f"({', '.join(models.names())}), a .keras file (re-initialised, "
@@ -80,4 +80,4 @@ SPEC = base.ComponentSpec(
     executor=execute, check=check, route_outputs=route_outputs)
 
 if __name__ == "__main__":
-    base.main(SPEC)
+    cli.main(SPEC)

@@ -231,23 +231,23 @@ def _run_absl_main(prog: str, module, args, python_m: str) -> int:
 
 
 def _run_component(prog: str, module, args) -> int:
-    from components import base
+    from components import cli as component_cli
     spec = module.SPEC
-    base.define_flags(spec)
+    component_cli.define_flags(spec)
     help_arg = _wants_help(args)
     if help_arg:
         required = [n for n in spec.inputs if n not in spec.optional_inputs] + list(spec.outputs)
-        usage = " ".join([prog, *(f"--{base.artifact_flag(spec, n)}=DIR" for n in required),
-                          "[--flag=value ...]"])
+        flags_needed = (f"--{component_cli.artifact_flag(spec, n)}=DIR" for n in required)
+        usage = " ".join([prog, *flags_needed, "[--flag=value ...]"])
         _print_flags_help(prog, usage, _doc_for(module, module.__name__, prog),
                           help_arg == "--helpfull")
         return 0
     _parse_flags(prog, args)
-    base.run_from_flags(spec)
+    component_cli.run_from_flags(spec)
     from absl import flags
     for name in spec.outputs:
         print(f"{spec.name}: wrote {name} to "
-              f"{os.path.abspath(getattr(flags.FLAGS, base.artifact_flag(spec, name)))}")
+              f"{os.path.abspath(getattr(flags.FLAGS, component_cli.artifact_flag(spec, name)))}")
     return 0
 
 

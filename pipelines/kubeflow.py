@@ -21,11 +21,11 @@ from kfp import compiler, dsl
 from kfp.dsl import Artifact, Dataset, Input, Model, Output
 
 import evoshift_tf
-from components import base
+from components import artifacts, base
 from pipelines.dag import Item, Loop, Node, Pipeline, Ref, dependency_order
 
 DEFAULT_IMAGE = f"evoshift-tf:{evoshift_tf.__version__}"
-KFP_TYPES = {base.DATASET: "Dataset", base.MODEL: "Model"}   # the others are plain Artifacts
+KFP_TYPES = {artifacts.DATASET: "Dataset", artifacts.MODEL: "Model"}  # others: plain Artifacts
 COLLECTED = -1   # an input arity: the list gathered from a ParallelFor (dsl.Collected)
 
 _cache: dict = {}

@@ -12,7 +12,7 @@ import time
 
 from absl import logging
 
-from components import base
+from components import artifacts, base
 from evoshift_tf.models import victim
 from pipelines.dag import Pipeline
 
@@ -31,10 +31,12 @@ def fingerprint(node, inputs: dict, resolved_params: dict) -> str:
     """Hash of what determines a step's outputs: component, parameters, input content hashes,
     and the source of a user's own victim model (its ``.keras`` file or its module)."""
     def hashes(v):
-        return [hashes(p) for p in v] if isinstance(v, list) else base.read_metadata(v)["content_hash"]
+        if isinstance(v, list):
+            return [hashes(p) for p in v]
+        return artifacts.read_metadata(v)["content_hash"]
     payload = {"component": node.component.name, "params": resolved_params,
                "inputs": {k: hashes(v) for k, v in sorted(inputs.items())},
-               "library_version": base.LIBRARY_VERSION}
+               "library_version": artifacts.LIBRARY_VERSION}
     if isinstance(resolved_params.get("model"), str):
         payload["model_source"] = victim.source_digest(resolved_params["model"])
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
@@ -43,8 +45,8 @@ def fingerprint(node, inputs: dict, resolved_params: dict) -> str:
 def _reusable(run_root, node, fp) -> bool:
     for out in node.component.outputs:
         folder = output_dir(run_root, node.id, out)
-        meta = base.read_metadata(folder)
-        if meta is None or meta.get("fingerprint") != fp or not base.is_complete(folder):
+        meta = artifacts.read_metadata(folder)
+        if meta is None or meta.get("fingerprint") != fp or not artifacts.is_complete(folder):
             return False
     return True
 
@@ -83,5 +85,5 @@ def run(pipeline: Pipeline, run_root: str) -> dict[str, dict]:
                             "seconds": round(time.time() - start, 2)}
         logging.info("[%d/%d] %s: %s in %.1fs", i + 1, len(order), node.id, status,
                      timings[node.id]["seconds"])
-        base.write_json(os.path.join(run_root, "timings.json"), timings)
+        artifacts.write_json(os.path.join(run_root, "timings.json"), timings)
     return timings

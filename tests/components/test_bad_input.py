@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from components import artifacts as artifact_files
 from components import base, baseline, ingest, poison, search, train_victim
 from evoshift_tf import attack as attack_lib
 from evoshift_tf.attack import AttackError
@@ -103,10 +104,11 @@ def test_attack_for_other_images_is_refused(artifacts, tmp_path):
     ds, _ = artifacts
     other = str(tmp_path / "other")
     a = attack_lib.random_attack(4, 1, (28, 28, 1), seed=0)
-    with base.atomic_folder(other) as tmp:
+    with artifact_files.atomic_folder(other) as tmp:
         attack_lib.save(a, os.path.join(tmp, "attack.json"))
-        base.write_json(os.path.join(tmp, base.METADATA),
-                        {"type": base.ATTACK, "content_hash": base.content_hash(tmp)})
+        artifact_files.write_json(os.path.join(tmp, artifact_files.METADATA),
+                                  {"type": artifact_files.ATTACK,
+                                   "content_hash": artifact_files.content_hash(tmp)})
     with pytest.raises(AttackError, match=r"attack is for images \(28, 28, 1\), data has "
                                           r"\(12, 12, 1\)"):
         base.run_executor(poison.SPEC, {"dataset": ds, "attack": other},

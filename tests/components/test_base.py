@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from components import base, baseline, ingest, poison, search
+from components import artifacts, base, baseline, ingest, poison, search
 
 
 def _ingest(tmp_path, npz):
@@ -13,13 +13,13 @@ def _ingest(tmp_path, npz):
 
 def test_artifacts_document_themselves(tmp_path, npz_dataset):
     out = _ingest(tmp_path, npz_dataset)
-    meta = base.read_metadata(out)
-    assert meta["type"] == base.DATASET and meta["producer"] == "ingest"
+    meta = artifacts.read_metadata(out)
+    assert meta["type"] == artifacts.DATASET and meta["producer"] == "ingest"
     assert meta["parameters"]["dataset"] == npz_dataset
-    assert base.is_complete(out)
+    assert artifacts.is_complete(out)
     with open(os.path.join(out, "info.json"), "a") as f:
         f.write(" ")
-    assert not base.is_complete(out), "a changed payload must not pass as the recorded one"
+    assert not artifacts.is_complete(out), "a changed payload must not pass as the recorded one"
 
 
 def test_a_crashing_executor_leaves_no_output(tmp_path, npz_dataset):
@@ -27,7 +27,7 @@ def test_a_crashing_executor_leaves_no_output(tmp_path, npz_dataset):
         open(os.path.join(outputs["dataset"], "half.npz"), "w").write("x")
         raise RuntimeError("crash")
 
-    spec = base.ComponentSpec("boom", {}, {"dataset": base.DATASET}, {}, boom)
+    spec = base.ComponentSpec("boom", {}, {"dataset": artifacts.DATASET}, {}, boom)
     out = str(tmp_path / "never")
     with pytest.raises(RuntimeError):
         base.run_executor(spec, {}, {"dataset": out}, {})
@@ -58,8 +58,8 @@ def test_attack_for_another_image_shape_is_refused(tmp_path, npz_dataset, tiny_c
     folder.mkdir()
     a = attack.random_attack(3, 1, tiny_color.info.image_shape)
     attack.save(a, str(folder / "attack.json"))
-    base.write_json(str(folder / base.METADATA), {"type": base.ATTACK,
-                                                  "content_hash": base.content_hash(str(folder))})
+    artifacts.write_json(str(folder / artifacts.METADATA),
+                         {"type": artifacts.ATTACK, "content_hash": artifacts.content_hash(str(folder))})
     with pytest.raises(attack.AttackError, match="attack is for images"):
         base.run_executor(poison.SPEC, {"dataset": data, "attack": str(folder)},
                           {"poisoned": str(tmp_path / "p")}, {})
@@ -75,11 +75,11 @@ def test_content_hash_is_memoised_but_sees_a_same_size_edit(tmp_path):
     folder = tmp_path / "artifact"
     folder.mkdir()
     (folder / "payload.bin").write_bytes(b"abcd")
-    first = base.content_hash(str(folder))
-    assert base.content_hash(str(folder)) == first
+    first = artifacts.content_hash(str(folder))
+    assert artifacts.content_hash(str(folder)) == first
     (folder / "payload.bin").write_bytes(b"abce")          # same size, new bytes
     os.utime(folder / "payload.bin", ns=(2, 2))            # (coarse clocks: force a new mtime)
-    assert base.content_hash(str(folder)) != first
+    assert artifacts.content_hash(str(folder)) != first
     (folder / "payload.bin").write_bytes(b"abcd")
     os.utime(folder / "payload.bin", ns=(3, 3))
-    assert base.content_hash(str(folder)) == first
+    assert artifacts.content_hash(str(folder)) == first

@@ -2,14 +2,14 @@ import os
 
 import pytest
 
-from components import base, baseline
+from components import artifacts, base, baseline
 
 
 def _dataset_artifact(folder, dataset):
     os.makedirs(folder)
-    base.save_dataset(folder, dataset)
-    base.write_json(os.path.join(folder, base.METADATA),
-                    {"type": base.DATASET, "content_hash": base.content_hash(folder)})
+    artifacts.save_dataset(folder, dataset)
+    artifacts.write_json(os.path.join(folder, artifacts.METADATA),
+                    {"type": artifacts.DATASET, "content_hash": artifacts.content_hash(folder)})
     return folder
 
 
@@ -19,9 +19,9 @@ def test_baseline_component_writes_an_attack_for_each_method(tmp_path, tiny_gray
     out = str(tmp_path / "attack")
     base.run_executor(baseline.SPEC, {"dataset": ds}, {"attack": out},
                       {"method": method, "num_pixels": 2})
-    a = base.load_attack(out, tiny_gray.info)
+    a = artifacts.load_attack(out, tiny_gray.info)
     assert a.num_pixels == 2 and a.provenance["method"] == method
-    assert base.read_metadata(out)["parameters"]["method"] == method
+    assert artifacts.read_metadata(out)["parameters"]["method"] == method
 
 
 def test_baseline_component_rejects_unknown_method(tmp_path, tiny_gray):

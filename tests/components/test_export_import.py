@@ -9,15 +9,15 @@ import sys
 import numpy as np
 import pytest
 
-from components import base, export_poison, import_poison, poison
+from components import artifacts, base, export_poison, import_poison, poison
 from evoshift_tf import attack, interchange
 
 
 def _artifact(folder, dataset):
     os.makedirs(folder)
-    base.save_dataset(folder, dataset)
-    base.write_json(os.path.join(folder, base.METADATA),
-                    {"type": base.DATASET, "content_hash": base.content_hash(folder)})
+    artifacts.save_dataset(folder, dataset)
+    artifacts.write_json(os.path.join(folder, artifacts.METADATA),
+                    {"type": artifacts.DATASET, "content_hash": artifacts.content_hash(folder)})
     return folder
 
 
@@ -27,8 +27,8 @@ def clean_and_poisoned(tmp_path, tiny_gray, tiny_attack):
     attack_dir = str(tmp_path / "attack")
     os.makedirs(attack_dir)
     attack.save(tiny_attack, os.path.join(attack_dir, "attack.json"))
-    base.write_json(os.path.join(attack_dir, base.METADATA),
-                    {"type": base.ATTACK, "content_hash": base.content_hash(attack_dir)})
+    artifacts.write_json(os.path.join(attack_dir, artifacts.METADATA),
+                    {"type": artifacts.ATTACK, "content_hash": artifacts.content_hash(attack_dir)})
     poisoned = str(tmp_path / "poisoned")
     base.run_executor(poison.SPEC, {"dataset": clean, "attack": attack_dir},
                       {"poisoned": poisoned}, {})
@@ -43,17 +43,17 @@ def test_export_then_import_gives_back_the_poisoned_artifact(tmp_path, clean_and
     exported = str(tmp_path / "exported")
     base.run_executor(export_poison.SPEC, {"dataset": poisoned}, {"exported": exported},
                       {"format": fmt})
-    meta = base.read_metadata(exported)
+    meta = artifacts.read_metadata(exported)
     assert meta["type"] == export_poison.EXPORT and meta["parameters"]["format"] == fmt
     back = str(tmp_path / "back")
     base.run_executor(import_poison.SPEC, {"dataset": clean}, {"poisoned": back},
                       {"path": os.path.join(exported, payload)})
-    assert base.read_metadata(back)["type"] == base.DATASET
-    want, got = base.load_dataset(poisoned), base.load_dataset(back)
+    assert artifacts.read_metadata(back)["type"] == artifacts.DATASET
+    want, got = artifacts.load_dataset(poisoned), artifacts.load_dataset(back)
     np.testing.assert_array_equal(got.train.x, want.train.x)
     np.testing.assert_array_equal(got.train.y, want.train.y)
     np.testing.assert_array_equal(got.test.x, tiny_gray.test.x)
-    report = base.read_json(os.path.join(back, import_poison.REPORT_FILE))
+    report = artifacts.read_json(os.path.join(back, import_poison.REPORT_FILE))
     per_image, _ = interchange.changed_pixels(tiny_gray.train.x, want.train.x)
     assert report["changed_pixels_mean"] == pytest.approx(per_image.mean())
     assert report["changed_pixels_max"] <= 2                      # the tiny attack's N_p
@@ -96,5 +96,5 @@ def test_command_lines(tmp_path, clean_and_poisoned):
     subprocess.run([sys.executable, "-m", "components.import_poison", f"--dataset={clean}",
                     f"--poisoned={back}", f"--path={out}/dataset.npz"], check=True, cwd=root,
                    env=env, capture_output=True)
-    assert base.is_complete(back)
+    assert artifacts.is_complete(back)
     assert os.path.exists(os.path.join(back, import_poison.REPORT_FILE))

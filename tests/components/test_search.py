@@ -6,7 +6,7 @@ import os
 
 import tensorflow as tf
 
-from components import base, ingest, search
+from components import artifacts, base, ingest, search
 
 SMOKE = dict(population=4, generations=2, per_class=20, holdout_per_class=10,
              discriminator_images=40, discriminator_epochs=1, batch_size=16, epochs=1,
@@ -35,9 +35,9 @@ def test_search_writes_tensorboard_scalars_per_generation(tmp_path, npz_dataset)
     base.run_executor(ingest.SPEC, {}, {"dataset": ds}, {"dataset": npz_dataset})
     _search(run, ds, str(tmp_path / "work1"))
     logdir = os.path.join(run, "tensorboard", "search")
-    assert base.tensorboard_dir(os.path.join(run, "search", ".attack.tmp-x")) == logdir
+    assert artifacts.tensorboard_dir(os.path.join(run, "search", ".attack.tmp-x")) == logdir
     scalars = _scalars(logdir)
-    history = base.read_json(os.path.join(run, "search", "history", "history.json"))
+    history = artifacts.read_json(os.path.join(run, "search", "history", "history.json"))
     for field in ("best_cost", "mean_cost", "best_semantic", "best_so_far_cost", "sigma",
                   "best_heldout_clean_accuracy"):
         assert scalars[f"search/{field}"] == {

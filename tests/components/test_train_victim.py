@@ -7,7 +7,7 @@ import os
 import keras
 import numpy as np
 
-from components import base, ingest, train_victim
+from components import artifacts, base, ingest, train_victim
 from evoshift_tf.victims import training
 
 
@@ -16,7 +16,7 @@ def test_model_artifact_has_keras_saved_model_and_history(tmp_path, npz_dataset,
     base.run_executor(ingest.SPEC, {}, {"dataset": ds}, {"dataset": npz_dataset})
     base.run_executor(train_victim.SPEC, {"dataset": ds}, {"model": out},
                       {"epochs": 2, "batch_size": 32}, work_dir=str(tmp_path / "work"))
-    assert base.is_complete(out)
+    assert artifacts.is_complete(out)
     history = json.load(open(os.path.join(out, "history.json")))
     assert [h["epoch"] for h in history] == [1, 2]
     model = keras.saving.load_model(os.path.join(out, "model.keras"))

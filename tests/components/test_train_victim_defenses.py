@@ -8,7 +8,7 @@ import keras
 import pytest
 import tensorflow as tf
 
-from components import base, train_victim
+from components import artifacts, base, train_victim
 from evoshift_tf.victims import defenses
 from pipelines import sweep_pipeline
 
@@ -16,9 +16,9 @@ from pipelines import sweep_pipeline
 def _dataset(tmp_path, tiny_gray):
     ds = str(tmp_path / "ds")
     os.makedirs(ds)
-    base.save_dataset(ds, tiny_gray)
-    base.write_json(os.path.join(ds, base.METADATA),
-                    {"type": base.DATASET, "content_hash": base.content_hash(ds)})
+    artifacts.save_dataset(ds, tiny_gray)
+    artifacts.write_json(os.path.join(ds, artifacts.METADATA),
+                    {"type": artifacts.DATASET, "content_hash": artifacts.content_hash(ds)})
     return ds
 
 
@@ -33,7 +33,7 @@ def test_defense_params_and_tensorboard_event_files(tmp_path, tiny_gray):
     model = keras.saving.load_model(os.path.join(out, "model.keras"))
     kinds = {type(layer) for layer in model.layers}
     assert {defenses.JPEGCompression, defenses.BitDepthReduction} <= kinds
-    meta = base.read_metadata(out)
+    meta = artifacts.read_metadata(out)
     assert meta["parameters"]["mixing"] == "mixup" and meta["parameters"]["adversarial_steps"] == 1
     board = run_root / "tensorboard" / "train_victim"
     events = [f for f in os.listdir(board) if f.startswith("events.out.tfevents")]

@@ -3,7 +3,7 @@ import os
 import keras
 import numpy as np
 
-from components import base, train_victim
+from components import artifacts, base, train_victim
 from evoshift_tf.victims import defenses
 from evoshift_tf.victims.optimizers import AdaBound  # noqa: F401  (registers the class for loading)
 
@@ -11,9 +11,9 @@ from evoshift_tf.victims.optimizers import AdaBound  # noqa: F401  (registers th
 def test_train_victim_takes_recipe_and_defense_params(tmp_path, tiny_gray):
     ds = str(tmp_path / "ds")
     os.makedirs(ds)
-    base.save_dataset(ds, tiny_gray)
-    base.write_json(os.path.join(ds, base.METADATA),
-                    {"type": base.DATASET, "content_hash": base.content_hash(ds)})
+    artifacts.save_dataset(ds, tiny_gray)
+    artifacts.write_json(os.path.join(ds, artifacts.METADATA),
+                    {"type": artifacts.DATASET, "content_hash": artifacts.content_hash(ds)})
     out = str(tmp_path / "model")
     base.run_executor(train_victim.SPEC, {"dataset": ds}, {"model": out},
                       {"epochs": 1, "batch_size": 32, "optimizer": "adabound", "dropout": 0.4,
@@ -23,4 +23,4 @@ def test_train_victim_takes_recipe_and_defense_params(tmp_path, tiny_gray):
     kinds = [type(layer) for layer in model.layers]
     assert defenses.MedianFilter in kinds and defenses.GaussianNoise in kinds
     assert any(isinstance(layer, keras.layers.Dropout) for layer in model.layers)
-    assert np.isfinite(base.read_json(os.path.join(out, "history.json"))[0]["loss"])
+    assert np.isfinite(artifacts.read_json(os.path.join(out, "history.json"))[0]["loss"])

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from components import base, ingest, train_victim
+from components import artifacts, base, ingest, train_victim
 from evoshift_tf.models.victim import ModelError
 from pipelines import sweep_pipeline
 
@@ -59,7 +59,7 @@ def test_keras_file_victim_is_trained_from_scratch(tmp_path, dataset, tiny_gray)
     original.save(path)
     out = str(tmp_path / "model")
     _train(dataset, out, model=path)
-    assert base.is_complete(out)
+    assert artifacts.is_complete(out)
     trained = keras.saving.load_model(os.path.join(out, "model.keras"))
     assert trained.get_layer("user_cnn") is not None
     assert trained(tiny_gray.test.x[:3].astype("float32")).shape == (3, 4)

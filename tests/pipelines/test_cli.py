@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from components import base, baseline, ingest
+from components import artifacts, base, baseline, ingest
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data
 from pipelines import cli
@@ -118,11 +118,11 @@ def test_user_errors_print_one_line_and_exit_2(work, installed, args, fragments)
 
 def test_invalid_attack_file(work, installed):
     at = str(work / "attack_other_shape")
-    with base.atomic_folder(at) as tmp:
+    with artifacts.atomic_folder(at) as tmp:
         attack_lib.save(attack_lib.random_attack(4, 1, (28, 28, 1), seed=0),
                         os.path.join(tmp, "attack.json"))
-        base.write_json(os.path.join(tmp, base.METADATA),
-                        {"type": base.ATTACK, "content_hash": base.content_hash(tmp)})
+        artifacts.write_json(os.path.join(tmp, artifacts.METADATA),
+                        {"type": artifacts.ATTACK, "content_hash": artifacts.content_hash(tmp)})
     result = evoshift(["poison", "--dataset=ds", f"--attack={at}", "--poisoned=p"], work,
                       installed)
     assert_one_line_error(result, "attack is for images (28, 28, 1), data has (12, 12, 1)")
@@ -157,7 +157,7 @@ def test_ingest_and_train_a_user_model_through_the_command(work, installed):
                        "--model=user_models:mlp", "--epochs=1", "--batch_size=32"], work,
                       installed, check_rc=0)
     assert "train_victim: wrote model to" in result.stdout
-    assert base.is_complete(str(work / "run" / "train" / "model"))
+    assert artifacts.is_complete(str(work / "run" / "train" / "model"))
 
 
 # ---------------------------------------------------------------- in process: classification

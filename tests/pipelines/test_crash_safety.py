@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from components import base, baseline, ingest, poison
+from components import artifacts, baseline, ingest, poison
 from evoshift_tf import attack, data
 from pipelines import local_runner
 from pipelines.dag import Node, Pipeline, Ref
@@ -42,12 +42,12 @@ def test_a_step_whose_output_hash_mismatches_or_is_missing_reruns(npz_dataset, t
     with open(os.path.join(out, "dataset.npz"), "r+b") as f:      # silent corruption
         f.seek(len(good) // 2)
         f.write(b"\x00garbage\x00")
-    assert not base.is_complete(out)
+    assert not artifacts.is_complete(out)
     again = local_runner.run(p, root)
     assert {k: v["status"] for k, v in again.items()} == {"ingest": "reused", "random": "reused",
                                                           "poison": "ran"}
     assert open(os.path.join(out, "dataset.npz"), "rb").read() == good   # rebuilt identically
-    os.remove(os.path.join(local_runner.output_dir(root, "random", "attack"), base.METADATA))
+    os.remove(os.path.join(local_runner.output_dir(root, "random", "attack"), artifacts.METADATA))
     again = local_runner.run(p, root)
     # the attack is rebuilt with the same content, so its consumer is still reusable
     assert again["random"]["status"] == "ran" and again["poison"]["status"] == "reused"
@@ -132,7 +132,7 @@ def test_kill_9_mid_search_and_mid_training_resumes_to_the_same_result(tmp_path)
 
     _run_and_kill(npz, root, str(tmp_path / "kill1.log"), mid_search)
     done = _read_json(state())["generation"]          # what the checkpoint holds after the kill
-    assert not base.is_complete(os.path.join(root, "search", "attack"))
+    assert not artifacts.is_complete(os.path.join(root, "search", "attack"))
 
     def mid_training():
         for d in sorted(os.listdir(root)):

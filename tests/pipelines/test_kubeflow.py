@@ -9,7 +9,7 @@ import pytest
 import yaml
 from kfp import components as kfp_components
 
-from components import base, compare, evaluate, ingest, poison, train_victim
+from components import artifacts, base, compare, evaluate, ingest, poison, train_victim
 from evoshift_tf import data
 from pipelines import evoshift_pipeline, kubeflow, sweep_pipeline
 from pipelines.dag import Item, Loop, Node, Pipeline, Ref
@@ -103,8 +103,8 @@ def test_component_source_renames_clashing_names():
     assert "dataset_param: str = 'fashion_mnist'" in src and "dataset: Output[Dataset]" in src
     src = kubeflow.component_source(poison.SPEC, {"dataset": None, "attack": None})
     assert "poisoned: Output[Dataset]" in src and "'poisoned': poisoned.path" in src
-    clash = base.ComponentSpec("clash", {"data": base.DATASET}, {"data": base.DATASET}, {},
-                               poison.execute)
+    clash = base.ComponentSpec("clash", {"data": artifacts.DATASET}, {"data": artifacts.DATASET},
+                               {}, poison.execute)
     src = kubeflow.component_source(clash, {"data": None})
     assert "data_out: Output[Dataset]" in src and "'data': data_out.path" in src
     src = kubeflow.component_source(compare.SPEC, {"metrics": kubeflow.COLLECTED})
@@ -178,8 +178,8 @@ def test_compiled_sweep_runs_end_to_end_with_kfp_local(tmp_path):
     assert all(0.0 <= r["clean_test_accuracy_mean"] <= 1.0 for r in table["recipes"])
     assert (run_dir / "compare" / "report" / "comparison.png").stat().st_size > 1000
     # every artifact the steps wrote is whole: metadata with a matching content hash
-    metas = [d for d, _, files in os.walk(run_dir) if base.METADATA in files]
+    metas = [d for d, _, files in os.walk(run_dir) if artifacts.METADATA in files]
     assert len(metas) >= 9
-    assert all(base.is_complete(d) for d in metas)
+    assert all(artifacts.is_complete(d) for d in metas)
     model_dir = run_dir / "for-loop-2-iteration-0" / "train-victim" / "model"
     assert (model_dir / "model.keras").exists() and (model_dir / "saved_model").is_dir()
