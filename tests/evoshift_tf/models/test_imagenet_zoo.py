@@ -36,3 +36,27 @@ def test_resnets_from_keras_applications(name, params):
 def test_registry_lists_the_new_models():
     for name in ("vaegan", "resnet50", "resnet101", "densenet161"):
         assert name in models.names()
+
+
+def test_small_densenet_takes_head_dropout_and_preprocessing():
+    from evoshift_tf.victims import defenses
+    m = imagenet_zoo.densenet((32, 32, 1), 5, blocks=(2, 2), growth=4, dropout=0.5,
+                              preprocessing=defenses.get("median3", (32, 32, 1)))
+    assert m.get_layer("dropout").rate == 0.5
+    assert any(isinstance(layer, defenses.MedianFilter) for layer in m.layers)
+    with pytest.raises(ValueError, match="densenet161.*takes no weight decay"):
+        models.get("densenet161", (32, 32, 3), 5, weight_decay=0.01)
+
+
+@pytest.mark.slow
+def test_recipe_builds_the_keras_applications_victims():
+    from evoshift_tf.victims import defenses
+    from evoshift_tf.victims.recipe import VictimRecipe
+    plain = VictimRecipe("resnet50").build((32, 32, 3), 5).make_model()
+    assert plain.count_params() == models.get("resnet50", (32, 32, 3), 5).count_params()
+    m = VictimRecipe("resnet50", dropout=0.3, preprocessing=("median3",)).build(
+        (32, 32, 3), 5).make_model()
+    assert m.get_layer("dropout").rate == 0.3 and m.output.shape[1:] == (5,)
+    assert any(isinstance(layer, defenses.MedianFilter) for layer in m.layers)
+    with pytest.raises(ValueError, match="resnet101.*takes no weight decay"):
+        VictimRecipe("resnet101", weight_decay=0.01).build((32, 32, 3), 5).make_model()
