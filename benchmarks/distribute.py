@@ -98,25 +98,21 @@ def main(argv):
                      "wall_s": time.time() - start})
     import platform
     import tensorflow as tf
+    from evoshift_tf import atomic, summary
     info = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
             "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
             "tensorflow": tf.__version__, "images": 10 * FLAGS.per_class,
             "batch_size": FLAGS.batch_size, "epochs": FLAGS.epochs, "model": "graynet 28x28x1"}
     print(f"GrayNet, {info['images']} images 28x28x1, global batch {FLAGS.batch_size}, "
           f"{os.cpu_count()} CPUs, GPUs: {info['gpus'] or 'none'}")
-    print("| strategy | processes | replicas | s/epoch (median after 1st) | 1st epoch s | "
-          "test acc |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['mode']} | {r['processes']} | {r['replicas']} | "
-              f"{r['seconds_per_epoch']:.2f} | {r['first_epoch_s']:.2f} | "
-              f"{r['test_accuracy']:.3f} |")
+    print(summary.markdown_table(
+        ["strategy", "processes", "replicas", "s/epoch (median after 1st)", "1st epoch s",
+         "test acc"],
+        ([r["mode"], r["processes"], r["replicas"], f"{r['seconds_per_epoch']:.2f}",
+          f"{r['first_epoch_s']:.2f}", f"{r['test_accuracy']:.3f}"] for r in rows)))
     if not info["gpus"]:
         print("(all modes share the same CPU cores: this shows overhead, not speed-up)")
-    os.makedirs(os.path.dirname(FLAGS.out), exist_ok=True)
-    with open(FLAGS.out, "w") as f:
-        json.dump({"info": info, "rows": rows}, f, indent=1)
-    print("wrote", FLAGS.out)
+    print("wrote", atomic.write_json(FLAGS.out, {"info": info, "rows": rows}))
 
 
 if __name__ == "__main__":

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from typing import Any
 
 import numpy as np
+
+from evoshift_tf import atomic
 
 
 class AttackError(ValueError):
@@ -318,12 +318,7 @@ def from_json(d: dict[str, Any]) -> PixelAttack:
 
 def save(attack: PixelAttack, path: str) -> None:
     """Write the attack as JSON atomically (temp file, then rename)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(to_json(attack), f, indent=1)
-    os.replace(tmp, path)
+    atomic.write_json(path, to_json(attack))
 
 
 def load(path: str, image_shape=None, num_classes: int | None = None) -> PixelAttack:

@@ -136,26 +136,6 @@ def single_attack_main(study: str, **run_kwargs):
     return main
 
 
-def write_json(path: str, payload) -> None:
-    """Atomic JSON write (numpy scalars and arrays become lists)."""
-    import json
-
-    import numpy as np
-
-    def default(o):
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-        if isinstance(o, np.generic):
-            return o.item()
-        raise TypeError(f"not JSON-able: {type(o).__name__}")
-
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(payload, f, indent=1, default=default)
-    os.replace(tmp, path)
-
-
 def print_table(rows: list[dict], columns: list[str], title: str = "") -> str:
     """:func:`evoshift_tf.summary.text_table` of ``rows``, printed and returned."""
     from evoshift_tf import summary

@@ -13,6 +13,7 @@ import os
 
 from absl import app, flags, logging
 
+from evoshift_tf import atomic
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data, figures
 from evoshift_tf.victims import generative
@@ -53,7 +54,7 @@ def main(_):
     os.makedirs(outdir, exist_ok=True)
     text = _cli.print_table(rows, ["arm", "psnr_db", "final_pixel_mse", "seconds"],
                               f"VAE-GAN on {d.info.name}: PSNR of clean test reconstructions")
-    _cli.write_json(os.path.join(outdir, "vaegan_psnr.json"), {
+    atomic.write_json(os.path.join(outdir, "vaegan_psnr.json"), {
         "rows": rows, "config": cfg.__dict__, "train_images": len(train),
         "test_images": len(test_x), "table": text,
         "history": {k: v["history"] for k, v in out.items()},

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import matplotlib
 
 matplotlib.use("Agg")              # PNG files only: no display, safe in workers and tests
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from evoshift_tf import atomic  # noqa: E402
 
 DPI = 110
 """Resolution of every PNG unless a figure asks for another."""
@@ -27,16 +26,10 @@ def image(ax, img: np.ndarray) -> None:
 def save(fig, path: str, dpi: int = DPI) -> str:
     """Write ``fig`` as a PNG at ``path`` and close it. Atomic: drawn into a temporary file in
     the same folder, then renamed, so a crash never leaves a half-written PNG. Returns ``path``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".png.tmp")
-    os.close(fd)
     try:
-        fig.tight_layout()
-        fig.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, path)
+        with atomic.replacing(path) as tmp:
+            fig.tight_layout()
+            fig.savefig(tmp, dpi=dpi, format="png")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path

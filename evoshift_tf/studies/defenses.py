@@ -25,11 +25,11 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 
 import numpy as np
 from absl import logging
 
+from evoshift_tf import atomic
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import baselines
 from evoshift_tf import data as data_lib
@@ -155,15 +155,6 @@ def _read_cell(path: str) -> dict | None:
         return None
 
 
-def _write_cell(path: str, row: dict) -> None:
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(row, f, indent=1, default=float)
-    os.replace(tmp, path)
-
-
 def run(dataset: data_lib.Dataset, budget: runner.Budget,
         attacks: dict[str, attack_lib.PixelAttack | None], defenses=DEFENSES,
         cache_dir: str | None = None, adversarial_steps: int = ADVERSARIAL_STEPS) -> dict:
@@ -208,7 +199,7 @@ def run(dataset: data_lib.Dataset, budget: runner.Budget,
                     row["peak_test_accuracy"] = float(max(row["test_curve"]))
                     row.update(attack=a_key, defense=d_key, group=a_key)
                     if path:
-                        _write_cell(path, row)
+                        atomic.write_json(path, row)
                     status = f"{row['seconds']:.0f}s"
                 rows.append(row)
                 logging.info("[%d/%d] %s x %s seed %d: final %.3f peak %.3f (%s)", len(rows),

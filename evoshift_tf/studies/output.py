@@ -10,22 +10,15 @@ curves over epochs, one line per label), ``x`` (a metric over ``x`` with one lin
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 
-from evoshift_tf import figures
+from evoshift_tf import atomic, figures
 
 
 def save(result: dict, out_dir: str) -> tuple[str, str]:
     """Write ``<study>.json`` (atomically) and ``<study>.png`` into ``out_dir``; return paths."""
-    os.makedirs(out_dir, exist_ok=True)
     name = result["study"]
-    json_path = os.path.join(out_dir, f"{name}.json")
-    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(result, f, indent=1, default=float)
-    os.replace(tmp, json_path)
+    json_path = atomic.write_json(os.path.join(out_dir, f"{name}.json"), result)
     png_path = os.path.join(out_dir, f"{name}.png")
     figures.study_result(png_path, result)
     return json_path, png_path

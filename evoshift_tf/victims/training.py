@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from evoshift_tf import atomic
 from evoshift_tf.victims import adversarial
 from evoshift_tf.victims import defenses  # noqa: E402
 from evoshift_tf.victims.optimizers import NAMES as OPTIMIZERS  # noqa: E402
@@ -310,11 +311,7 @@ def write_scalar(tag: str, value: float, step: int | None = None) -> None:
 
 
 def _save_history(directory: str, history: list[dict]) -> None:
-    import json
-    tmp = os.path.join(directory, "history.json.tmp")
-    with open(tmp, "w") as f:
-        json.dump(history, f)
-    os.replace(tmp, os.path.join(directory, "history.json"))
+    atomic.write_json(os.path.join(directory, "history.json"), history, indent=None)
 
 
 def _load_history(directory: str) -> list[dict]:
