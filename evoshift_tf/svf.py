@@ -211,21 +211,25 @@ def random_placement(num_classes: int, num_pixels: int, target_shape, seed: int 
                                provenance={**base.provenance, "values": values})
 
 
-def victim_study(source: attack_lib.PixelAttack, target, num_pixels=(1, 5), model: str = "graynet",
-                 config=None, seeds=(0,), train_images: int | None = None, sigma: float = 1.0,
+def victim_study(source: attack_lib.PixelAttack, target, num_pixels=(1, 5), recipe=None,
+                 seeds=(0,), train_images: int | None = None, sigma: float = 1.0,
                  assignment: str = "shared", values="source", strategy=None) -> list[dict]:
-    """Fig. 14 / Sec. VIII-K: target clean test accuracy of ``model`` trained on the target
+    """Fig. 14 / Sec. VIII-K: target clean test accuracy of a victim trained on the target
     (:class:`evoshift_tf.data.Dataset`) clean, SVF-transferred and randomly placed at each N_p.
 
     The random arm uses the same value rule as the SVF arm (``values``), so the two differ only
-    in where the pixels are. ``train_images``: a class-balanced subset of the target's training
-    set (``None`` = all). Returns one row per (arm, N_p, seed) with ``clean_test_accuracy``.
+    in where the pixels are. ``recipe``: the victim, a
+    :class:`evoshift_tf.victims.recipe.VictimRecipe` (default ``VictimRecipe()``: GrayNet,
+    5 epochs of Adam), trained with each seed. ``train_images``: a class-balanced subset of the
+    target's training set (``None`` = all). Returns one row per (arm, N_p, seed) with
+    ``clean_test_accuracy``.
     """
     from evoshift_tf import data as data_lib
-    from evoshift_tf import models
+    from evoshift_tf.victims import recipe as recipe_lib
     from evoshift_tf.victims import training
 
-    config = config or training.TrainConfig()
+    recipe = recipe or recipe_lib.VictimRecipe()
+    recipe.validate()
     info = target.info
     train = target.train
     if train_images:
@@ -244,8 +248,8 @@ def victim_study(source: attack_lib.PixelAttack, target, num_pixels=(1, 5), mode
             if atk is not None and atk.provenance.get("seed") != s:
                 continue
             x = train.x if atk is None else attack_lib.apply(atk, train.x, train.y)
-            res = training.train(lambda: models.get(model, info.image_shape, info.num_classes),
-                                 x, train.y, dataclasses.replace(config, seed=s), strategy)
+            victim = recipe.build(info.image_shape, info.num_classes, seed=s)
+            res = victim.train(x, train.y, strategy=strategy)
             acc = float(np.mean(training.predict_labels(res.model, target.test.x)
                                 == target.test.y))
             rows.append({"arm": arm, "num_pixels": n, "seed": s, "clean_test_accuracy": acc,

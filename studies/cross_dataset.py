@@ -16,10 +16,11 @@ import os
 
 from absl import app, flags, logging
 
+from evoshift_tf import atomic
 from evoshift_tf import attack as attack_lib
 from evoshift_tf.analysis import cross_dataset
 from evoshift_tf import data, figures
-from evoshift_tf.victims import training
+from evoshift_tf.victims.recipe import VictimRecipe
 from studies import _cli
 
 FLAGS = flags.FLAGS
@@ -52,9 +53,9 @@ def main(_):
                 source.info.num_classes, n, source.info.image_shape, 0)
         else:
             arms[f"evoshift_np{n}"] = _cli.attacks(source, [n], FLAGS.attack, FLAGS.workdir)[n]
-    rows = cross_dataset.table3(source, target, mapping, arms, FLAGS.model,
-                                training.TrainConfig(epochs=FLAGS.epochs,
-                                                     batch_size=FLAGS.batch_size))
+    rows = cross_dataset.table3(source, target, mapping, arms,
+                                VictimRecipe(FLAGS.model, epochs=FLAGS.epochs,
+                                             batch_size=FLAGS.batch_size))
     flat = [{"arm": r["arm"], "class": c, "source_accuracy": r["source"][c],
              "target_accuracy": r["target"][c]} for r in rows for c in r["target"]]
     outdir = os.path.join(FLAGS.workdir, "cross_dataset")
@@ -62,7 +63,7 @@ def main(_):
     text = _cli.print_table(flat, ["arm", "class", "source_accuracy", "target_accuracy"],
                               f"Table 3: {FLAGS.source} -> {FLAGS.target}"
                               + (" (MOCK DATA)" if FLAGS.mock_examples else ""))
-    _cli.write_json(os.path.join(outdir, "table3.json"), {
+    atomic.write_json(os.path.join(outdir, "table3.json"), {
         "rows": rows, "text": text, "mapping": mapping.to_json(),
         "mock": bool(FLAGS.mock_examples), "flags": FLAGS.flag_values_dict()})
     figures.table3_bars(os.path.join(outdir, "table3.png"), rows)

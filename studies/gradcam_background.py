@@ -17,9 +17,11 @@ import os
 import keras
 from absl import app, flags, logging
 
+from evoshift_tf import atomic
 from evoshift_tf import attack as attack_lib
-from evoshift_tf import data, figures, models
+from evoshift_tf import data, figures
 from evoshift_tf.victims import training
+from evoshift_tf.victims.recipe import VictimRecipe
 from evoshift_tf.analysis import gradcam
 from studies import _cli
 
@@ -44,13 +46,13 @@ def _train_victims(d):
     if FLAGS.train_images:
         train = data.balanced_subset(train, FLAGS.train_images // d.info.num_classes,
                                      d.info.num_classes, FLAGS.seed)
-    cfg = training.TrainConfig(epochs=FLAGS.epochs, seed=FLAGS.seed)
+    victim = VictimRecipe(FLAGS.model, epochs=FLAGS.epochs).build(
+        d.info.image_shape, d.info.num_classes, seed=FLAGS.seed)
     attacks = {f"evoshift_np{atk.num_pixels}": atk, f"random_np{atk.num_pixels}": rand}
     trained = {}
     for name, a in (("clean", None),) + tuple(attacks.items()):
         x = train.x if a is None else attack_lib.apply(a, train.x, train.y)
-        trained[name] = training.train(lambda: models.get(FLAGS.model, d.info.image_shape,
-                                                          d.info.num_classes), x, train.y, cfg).model
+        trained[name] = victim.train(x, train.y).model
     return trained, attacks
 
 
@@ -102,7 +104,7 @@ def main(_):
     bg = float(gradcam.background_mask(d.test.x).mean())
     text = _cli.print_table(rows, list(rows[0]),
                               f"CAM mass on background pixels (test-set pixel fraction {bg:.3f})")
-    _cli.write_json(os.path.join(outdir, "gradcam.json"), {
+    atomic.write_json(os.path.join(outdir, "gradcam.json"), {
         "rows": rows, "text": text, "flags": FLAGS.flag_values_dict(),
         "per_class_background_share": per_class,
         "attacks": {k: attack_lib.to_json(a) for k, a in attacks.items()}})

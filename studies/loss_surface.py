@@ -13,10 +13,11 @@ import os
 import numpy as np
 from absl import app, flags, logging
 
+from evoshift_tf import atomic
 from evoshift_tf import attack as attack_lib
-from evoshift_tf import data, figures, models
-from evoshift_tf.victims import training
+from evoshift_tf import data, figures
 from evoshift_tf.analysis import loss_surface
+from evoshift_tf.victims.recipe import VictimRecipe
 from studies import _cli
 
 FLAGS = flags.FLAGS
@@ -40,18 +41,20 @@ def main(_):
                                      d.info.num_classes, FLAGS.seed)
     x = attack_lib.apply(atk, train.x, train.y)
     k = FLAGS.eval_images
+    # one recipe, one seed (the shared initialisation); sgd_vs_adam swaps in each optimizer
+    victim = VictimRecipe(FLAGS.model, epochs=FLAGS.epochs).build(
+        d.info.image_shape, d.info.num_classes, seed=FLAGS.seed)
     out = loss_surface.sgd_vs_adam(
-        lambda: models.get(FLAGS.model, d.info.image_shape, d.info.num_classes), x, train.y,
+        victim.make_model, x, train.y,
         {"train": (x[:k], train.y[:k]), "test": (d.test.x[:k], d.test.y[:k])},
-        training.TrainConfig(epochs=FLAGS.epochs, seed=FLAGS.seed),
-        FLAGS.sgd_learning_rate, FLAGS.adam_learning_rate,
+        victim.config, FLAGS.sgd_learning_rate, FLAGS.adam_learning_rate,
         np.linspace(-0.5, 1.5, FLAGS.num_alphas))
     outdir = os.path.join(FLAGS.workdir, "loss_surface")
     os.makedirs(outdir, exist_ok=True)
     text = _cli.print_table(out["rows"], list(out["rows"][0]),
                               f"Eq. (14) on {d.info.name}, N_p={atk.num_pixels} (alpha 0 = SGD, "
                               "1 = Adam; train = poisoned, test = clean)")
-    _cli.write_json(os.path.join(outdir, "loss_surface.json"),
+    atomic.write_json(os.path.join(outdir, "loss_surface.json"),
                       {**out, "text": text, "flags": FLAGS.flag_values_dict(),
                        "attack": attack_lib.to_json(atk)})
     figures.loss_surface(os.path.join(outdir, "fig9_loss_surface.png"), out["rows"],

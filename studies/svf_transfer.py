@@ -16,8 +16,8 @@ import os
 from absl import app, flags, logging
 
 from evoshift_tf.analysis import cross_dataset
-from evoshift_tf import data, figures, summary, svf
-from evoshift_tf.victims import training
+from evoshift_tf import atomic, data, figures, summary, svf
+from evoshift_tf.victims.recipe import VictimRecipe
 from studies import _cli
 
 FLAGS = flags.FLAGS
@@ -26,7 +26,8 @@ flags.DEFINE_string("attack", None, "source EvoShift attack JSON (default: small
 flags.DEFINE_integer("source_num_pixels", 1, "N_p of the source attack when searching")
 flags.DEFINE_list("num_pixels", ["1", "5"], "target N_p values")
 flags.DEFINE_integer("target_size", 56, "target height = width")
-flags.DEFINE_string("model", "graynet", "victim on the target (registry name)")
+flags.DEFINE_string("model", "graynet", "victim on the target (registry name, .keras file "
+                    "or module:function; evoshift_tf.victims.recipe)")
 flags.DEFINE_float("sigma", 1.0, "PSF width in source pixels")
 flags.DEFINE_enum("assignment", "shared", list(svf.ASSIGNMENTS), "class assignment")
 flags.DEFINE_string("values", "source", "'source', 'random' or an int 0..255")
@@ -44,10 +45,10 @@ def main(_):
     size = (FLAGS.target_size, FLAGS.target_size)
     target = cross_dataset.resized(src, size)
     values = int(FLAGS.values) if FLAGS.values.isdigit() else FLAGS.values
-    cfg = training.TrainConfig(epochs=FLAGS.epochs, batch_size=FLAGS.batch_size)
-    rows = svf.victim_study(source, target, [int(n) for n in FLAGS.num_pixels], FLAGS.model,
-                                 cfg, [int(s) for s in FLAGS.seeds], FLAGS.train_images or None,
-                                 FLAGS.sigma, FLAGS.assignment, values)
+    recipe = VictimRecipe(FLAGS.model, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size)
+    rows = svf.victim_study(source, target, [int(n) for n in FLAGS.num_pixels], recipe,
+                            [int(s) for s in FLAGS.seeds], FLAGS.train_images or None,
+                            FLAGS.sigma, FLAGS.assignment, values)
     table = summary.aggregate(rows, ("clean_test_accuracy",), by=("arm", "num_pixels"))
     means = {(s["arm"], s["num_pixels"]): s["clean_test_accuracy_mean"] for s in table}
     outdir = os.path.join(FLAGS.workdir, "svf")
@@ -56,7 +57,7 @@ def main(_):
                                       "clean_test_accuracy_std", "n"],
                               f"SVF transfer {src.info.name} 28x28 -> {FLAGS.target_size}x"
                               f"{FLAGS.target_size}, victim {FLAGS.model}")
-    _cli.write_json(os.path.join(outdir, "svf_transfer.json"), {
+    atomic.write_json(os.path.join(outdir, "svf_transfer.json"), {
         "table": table, "rows": rows, "text": text, "flags": FLAGS.flag_values_dict(),
         "source_attack": svf.attack_lib.to_json(source)})
     n_show = max(int(n) for n in FLAGS.num_pixels)

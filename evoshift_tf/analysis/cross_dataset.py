@@ -156,23 +156,23 @@ def evaluate(predict, source: data_lib.Dataset, target: data_lib.Dataset,
 
 
 def table3(source: data_lib.Dataset, target: data_lib.Dataset, mapping: LabelMapping,
-           arms: dict, model: str = "colornet", config=None, strategy=None) -> list[dict]:
-    """Train one ``model`` per arm on the source (``arms``: name -> ``PixelAttack`` or ``None``
+           arms: dict, recipe=None, seed: int = 0, strategy=None) -> list[dict]:
+    """Train one victim per arm on the source (``arms``: name -> ``PixelAttack`` or ``None``
     for clean) and report Table 3 for each: rows ``{"arm", "source": {...}, "target": {...}}``.
-    ``config``: a :class:`evoshift_tf.victims.training.TrainConfig` (default: its defaults)."""
+    ``recipe``: the victim, a :class:`evoshift_tf.victims.recipe.VictimRecipe` (default
+    ``VictimRecipe("colornet")``), trained with ``seed`` in every arm."""
     from evoshift_tf import attack as attack_lib
-    from evoshift_tf import models
+    from evoshift_tf.victims import recipe as recipe_lib
     from evoshift_tf.victims import training
 
-    config = config or training.TrainConfig()
+    recipe = recipe or recipe_lib.VictimRecipe("colornet")
     mapping.check(source.info, target.info)
+    victim = recipe.build(source.info.image_shape, source.info.num_classes, seed=seed)
     rows = []
     for name, atk in arms.items():
         x = source.train.x if atk is None else attack_lib.apply(atk, source.train.x,
                                                                 source.train.y)
-        result = training.train(
-            lambda: models.get(model, source.info.image_shape, source.info.num_classes),
-            x, source.train.y, config, strategy)
+        result = victim.train(x, source.train.y, strategy=strategy)
         table = evaluate(lambda im: training.predict_labels(result.model, im), source, target,
                          mapping)
         rows.append({"arm": name, **table})

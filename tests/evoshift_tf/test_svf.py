@@ -114,14 +114,38 @@ def test_values_modes_and_errors():
 @pytest.mark.slow
 def test_victim_study_rows_on_a_tiny_target(tiny_gray):
     from evoshift_tf.analysis import cross_dataset
-    from evoshift_tf.victims import training
+    from evoshift_tf.victims.recipe import VictimRecipe
     src_attack = attack_lib.random_attack(4, 1, (12, 12, 1), seed=0)
     target = cross_dataset.resized(tiny_gray, (16, 16))
     assert target.info.image_shape == (16, 16, 1)
-    rows = svf_lib.victim_study(src_attack, target, num_pixels=(1, 2), model="graynet",
-                                 config=training.TrainConfig(epochs=1, batch_size=32))
+    rows = svf_lib.victim_study(src_attack, target, num_pixels=(1, 2),
+                                recipe=VictimRecipe("graynet", epochs=1, batch_size=32))
     assert [(r["arm"], r["num_pixels"]) for r in rows] == [
         ("clean", 0), ("svf", 1), ("random", 1), ("svf", 2), ("random", 2)]
     assert all(0 <= r["clean_test_accuracy"] <= 1 for r in rows)
     svf2 = attack_lib.from_json(rows[3]["attack"])
     assert svf2.image_shape == (16, 16, 1) and svf2.num_pixels == 2
+
+
+def test_victim_study_trains_the_recipe_given_with_each_seed(tiny_gray, monkeypatch):
+    from evoshift_tf.analysis import cross_dataset
+    from evoshift_tf.victims import training
+    from evoshift_tf.victims.recipe import VictimRecipe
+    calls = []
+
+    def fake_train(make_model, x, y, config, strategy=None, **kwargs):   # no training: record
+        calls.append((make_model(), config, strategy))
+        return training.TrainResult(calls[-1][0], [])
+
+    monkeypatch.setattr(training, "train", fake_train)
+    target = cross_dataset.resized(tiny_gray, (16, 16))
+    recipe = VictimRecipe("graynet", dropout=0.25, epochs=1, batch_size=16, optimizer="sgd")
+    rows = svf_lib.victim_study(attack_lib.random_attack(4, 1, (12, 12, 1), seed=0), target,
+                                num_pixels=(1,), recipe=recipe, seeds=(3, 4), strategy="S")
+    assert [(r["arm"], r["seed"]) for r in rows] == [
+        ("clean", 3), ("svf", 3), ("random", 3), ("clean", 4), ("svf", 4), ("random", 4)]
+    assert [c.seed for _, c, _ in calls] == [3, 3, 3, 4, 4, 4]
+    assert all(c == recipe.train_config(c.seed) and s == "S" for _, c, s in calls)
+    model = calls[0][0]
+    assert model.name == "graynet" and model.input.shape[1:] == (16, 16, 1)
+    assert any(layer.name.startswith("dropout") for layer in model.layers)

@@ -9,7 +9,7 @@ import tensorflow_datasets as tfds
 from evoshift_tf import attack as attack_lib
 from evoshift_tf.analysis import cross_dataset
 from evoshift_tf import data
-from evoshift_tf.victims import training
+from evoshift_tf.victims.recipe import VictimRecipe
 
 
 def test_mapping_round_trip_and_checks(tmp_path):
@@ -54,10 +54,30 @@ def test_table3_on_mock_cifar10_and_stl10():
     assert set(np.unique(tgt.y)) <= set(m.source_labels.tolist())
     atk = attack_lib.random_attack(10, 1, (32, 32, 3), seed=0)
     rows = cross_dataset.table3(source, target, m, {"clean": None, "random_np1": atk},
-                                model="colornet",
-                                config=training.TrainConfig(epochs=1, batch_size=8))
+                                VictimRecipe("colornet", epochs=1, batch_size=8))
     assert [r["arm"] for r in rows] == ["clean", "random_np1"]
     for r in rows:
         assert set(r["target"]) == set(m.names) | {"mean"}
         vals = [v for v in r["target"].values() if not np.isnan(v)]
         assert vals and all(0.0 <= v <= 1.0 for v in vals)
+
+
+def test_table3_trains_the_recipe_given(tiny_color, monkeypatch):
+    from evoshift_tf.victims import training
+    calls = []
+
+    def fake_train(make_model, x, y, config, strategy=None, **kwargs):   # no training: record
+        calls.append((make_model(), config))
+        return training.TrainResult(calls[-1][0], [])
+
+    monkeypatch.setattr(training, "train", fake_train)
+    target = data.make_synthetic(num_classes=3, per_class=8, image_shape=(14, 14, 3), seed=2)
+    m = cross_dataset.LabelMapping("a", "b", {"class0": [0, 0], "class2": [2, 2]})
+    recipe = VictimRecipe("graynet", preprocessing=("median3",), epochs=2, batch_size=8)
+    rows = cross_dataset.table3(tiny_color, target, m, {"clean": None}, recipe, seed=6)
+    assert [r["arm"] for r in rows] == ["clean"] and set(rows[0]["target"]) == {"class0", "class2",
+                                                                   "mean"}
+    (model, config), = calls
+    assert config == recipe.train_config(6)
+    assert model.name == "graynet" and model.input.shape[1:] == (10, 10, 3)
+    assert any("median" in layer.name for layer in model.layers)
