@@ -28,7 +28,7 @@ import time
 
 from absl import app, flags, logging
 
-from evoshift_tf import attack, baselines, data, figures, search, strength, summary
+from evoshift_tf import atomic, attack, baselines, data, figures, search, strength, summary
 from evoshift_tf.search import population
 
 FLAGS = flags.FLAGS
@@ -119,13 +119,10 @@ def _load_rows(path: str) -> list[dict]:
 
 
 def _save(path: str, rows: list[dict]) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump({"rows": rows, "machine": machine(),
-                   "victim": {"model": "graynet", "optimizer": "adam", "learning_rate": 1e-3,
-                              "batch_size": 128, "epochs": FLAGS.victim_epochs,
-                              "train_images": "all"}}, f, indent=1)
-    os.replace(tmp, path)
+    atomic.write_json(path, {"rows": rows, "machine": machine(),
+                             "victim": {"model": "graynet", "optimizer": "adam",
+                                        "learning_rate": 1e-3, "batch_size": 128,
+                                        "epochs": FLAGS.victim_epochs, "train_images": "all"}})
 
 
 def judge_num_pixels(dataset, num_pixels: int, rows: list[dict]) -> list[dict]:

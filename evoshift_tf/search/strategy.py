@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import pickle
-import tempfile
 import time
 from typing import Callable
 
@@ -21,6 +20,7 @@ import cma
 import numpy as np
 from absl import logging
 
+from evoshift_tf import atomic
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
 from evoshift_tf.search.scorer import EvaluatorConfig, GenerationResult, PopulationEvaluator
@@ -138,10 +138,8 @@ _CKPT, _CKPT_META = "search_state.pkl", "search_state.json"
 
 
 def _atomic_write(path: str, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
+    with atomic.replacing(path) as tmp, open(tmp, "xb") as f:
         f.write(payload)
-    os.replace(tmp, path)
 
 
 def save_checkpoint(directory: str, state: dict, config: dict) -> None:
