@@ -19,3 +19,34 @@ def test_cross_dataset_study_on_mock_data(tmp_path):
     out = json.loads((tmp_path / "cross_dataset" / "table3.json").read_text())
     assert out["mock"] and [r["arm"] for r in out["rows"]] == ["clean", "random_np1"]
     assert os.path.getsize(tmp_path / "cross_dataset" / "table3.png") > 1000
+
+
+@pytest.mark.slow
+def test_reproduce_script_runs_one_study_and_exports(tmp_path):
+    import dataclasses
+    import subprocess
+    import sys
+
+    from evoshift_tf import attack, data
+    path = str(tmp_path / "tiny.npz")
+    data.save_npz(path, data.make_synthetic(num_classes=4, per_class=32, image_shape=(12, 12, 1),
+                                            seed=0))
+    info = data.load(path).info
+    attacks = tmp_path / "attacks"
+    attacks.mkdir()
+    for n in (1, 2, 5, 10):
+        a = dataclasses.replace(attack.random_attack(4, n, info.image_shape, seed=n),
+                                provenance={"dataset": info.name, "seed": 0})
+        attack.save(a, str(attacks / f"evoshift_np{n}_seed0.json"))
+    out, md = tmp_path / "out", tmp_path / "docs" / "reproduction.md"
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    proc = subprocess.run(
+        [sys.executable, "-m", "studies.reproduce", "--scale=quick", f"--dataset={path}",
+         f"--attack_dir={attacks}", "--only=fig7", f"--out={out}", f"--export={md}"],
+        cwd=root, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "58 paper numbers" in proc.stdout or "paper numbers" in proc.stdout
+    text = md.read_text()
+    assert "| fig7.dropout |" in text and "(reproduction/fig7.png)" in text
+    assert "**not measured**: study not run in this call (--only)" in text
+    assert (tmp_path / "docs" / "reproduction" / "fig7.png").exists()
