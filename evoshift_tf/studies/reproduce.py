@@ -389,8 +389,9 @@ def _fig12_13(ds, scale, atk, fig_dir, work_dir):
     figures.reconstruction_grid(os.path.join(fig_dir, "fig12.png"), data.test.x[show],
                                 {k: v["reconstructions"][show] for k, v in out.items()},
                                 {k: v["psnr_db"] for k, v in out.items()})
-    figures.samples_over_training(os.path.join(fig_dir, "fig13.png"),
-                                  {k: v["samples"] for k, v in out.items()})
+    epochs = sorted({0, scale.vaegan.epochs // 2, scale.vaegan.epochs - 1})
+    figures.samples_over_training(os.path.join(fig_dir, "fig13.png"),  # first, middle, last
+                                  {k: v["samples"][:, :4] for k, v in out.items()}, epochs)
     rows = [{"label": k, "psnr_db": v["psnr_db"], "seed": scale.vaegan.seed}
             for k, v in out.items()]
     return {"study": "figs12_13_vaegan", "rows": rows,
