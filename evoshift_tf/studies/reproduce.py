@@ -35,7 +35,6 @@ import os
 import platform
 import resource
 import shutil
-import tempfile
 import threading
 import time
 from typing import Callable
@@ -43,6 +42,7 @@ from typing import Callable
 import numpy as np
 from absl import logging
 
+from evoshift_tf import atomic
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
 from evoshift_tf import figures, models, search
@@ -1056,18 +1056,9 @@ def cache_key(study: str, scale: Scale, dataset: data_lib.Dataset, where: dict) 
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _write_json(path: str, payload) -> None:
-    def default(o):
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-        if isinstance(o, np.generic):
-            return o.item()
-        raise TypeError(f"not JSON-able: {type(o).__name__}")
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(payload, f, indent=1, default=default)
-    os.replace(tmp, path)
+def _write_text(path: str, text: str) -> None:
+    with atomic.replacing(path) as tmp, open(tmp, "w") as f:
+        f.write(text)
 
 
 def run_study(study: str, dataset: data_lib.Dataset, scale: Scale, attacks: dict, where: dict,
@@ -1097,7 +1088,7 @@ def run_study(study: str, dataset: data_lib.Dataset, scale: Scale, attacks: dict
              "budget": study_budget(scale, study), "seconds": round(time.time() - start, 1),
              "cpu_seconds": round(cpu_seconds() - cpu, 1), "load": load.summary(),
              "result": result}
-    _write_json(path, entry)
+    atomic.write_json(path, entry)
     shutil.rmtree(work_dir, ignore_errors=True)
     return entry, False
 
@@ -1150,9 +1141,8 @@ def run(dataset: data_lib.Dataset, scale: Scale, out_dir: str, attack_dir: str |
                               "figures": e["result"].get("figures", [])}
                           for k, e in entries.items()},
               "numbers": verdicts}
-    _write_json(os.path.join(out_dir, "reproduction.json"), report)
-    with open(os.path.join(out_dir, "REPRODUCTION.md"), "w") as f:
-        f.write(write_report(report))
+    atomic.write_json(os.path.join(out_dir, "reproduction.json"), report)
+    _write_text(os.path.join(out_dir, "REPRODUCTION.md"), write_report(report))
     logging.info("wrote %s", os.path.join(out_dir, "REPRODUCTION.md"))
     return report
 
@@ -1282,6 +1272,5 @@ def export(out_dir: str, markdown_path: str) -> str:
         shutil.copyfile(os.path.join(out_dir, "figures", fig), os.path.join(folder, fig))
     shutil.copyfile(os.path.join(out_dir, "reproduction.json"),
                     os.path.join(folder, "reproduction.json"))
-    with open(markdown_path, "w") as f:
-        f.write(write_report(report, os.path.basename(folder)))
+    _write_text(markdown_path, write_report(report, os.path.basename(folder)))
     return folder
