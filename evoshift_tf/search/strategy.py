@@ -46,14 +46,15 @@ class SearchConfig(EvaluatorConfig):
       diagonal: separable CMA-ES (``CMA_diagonal``): a diagonal covariance learns much faster
         in few generations; the cost is close to a sum over classes.
       reevaluate: after the last generation, re-score the best ``population - 1`` candidates
-        seen plus the CMA-ES mean ``selection_repeats`` more times (new init and batch order)
-        and return the one with the lowest average cost; ``False`` returns the best single
+        seen plus the CMA-ES mean ``selection_repeats`` more times (new init and batch order,
+        shared by the finalists of a repeat) and return the one with the lowest average
+        re-scored cost; ``False`` returns the best single
         evaluation (Algorithm 1, step 8), which favours lucky draws when the cost is noisy.
       selection_repeats: re-evaluations of each finalist (one generation's work each).
       start_margin: the caller's starting attacks (``seed_attacks`` of :func:`run`) are kept
-        unless a finalist's average cost is lower than the best start's by more than
-        ``start_margin`` standard errors of the difference (the per-evaluation noise pooled over
-        the finalists' repeats): a known-good attack is not traded for a lucky draw.
+        unless a finalist's average re-scored cost is lower than the best start's by more than
+        ``start_margin`` standard errors of the difference (the noise between finalists within
+        a repeat, pooled): a known-good attack is not traded for a lucky draw.
       recombine: per-class credit. The cost is a mean over held-out classes and class k's
         pixels mostly decide class k's part, so each generation one child is injected into the
         next: for every class, the block of genes of the candidate whose held-out images of
@@ -404,9 +405,14 @@ def _top(pairs: list, k: int) -> list:
 def _reevaluate(evaluator, archive, mean: np.ndarray, config: SearchConfig, kept=()):
     """Re-score the archive's best, the ``kept`` genomes (the caller's starting attacks) and the
     CMA-ES mean ``config.selection_repeats`` times with fresh seeds (generation indices from
-    ``config.generations`` on); return (genome, average cost over all its evaluations, table of
-    the selection). The finalists are at most ``config.population``: the archive gives way to
-    the kept genomes, so a search started from an attack never returns one it measured worse."""
+    ``config.generations`` on); return (genome, its average re-scored cost, table of the
+    selection). The finalists are at most ``config.population``: the archive gives way to the
+    kept genomes, so a search started from an attack never returns one it measured worse.
+
+    Only the re-scored costs are compared: in each repeat every finalist starts from the same
+    weights, while a finalist's first cost came from its own generation's weights (measured: the
+    same attacks cost -4.3 with generation 0's weights and -5.8 with generation 20's), and the
+    archive keeps the lowest first costs, so those are biased low (the winner's curse)."""
     same = lambda a, b: np.allclose(a, b, atol=1e-9)
     starts = list(kept)
     pinned = [(c, g) for c, g in archive if any(same(k, g) for k in kept)]
@@ -415,39 +421,38 @@ def _reevaluate(evaluator, archive, mean: np.ndarray, config: SearchConfig, kept
     archive = _top(pinned + others[:max(config.population - 1 - len(kept) - len(pinned), 0)],
                    config.population)
     candidates = [g for _, g in archive] + list(kept) + [mean]
-    first = [[c] for c, _ in archive] + [[] for _ in kept] + [[]]
+    first = [c for c, _ in archive] + [None] * (len(kept) + 1)
     finalists = len(candidates)
     while len(candidates) < config.population:  # pad to the trained population size
         candidates.append(candidates[-1])
-    costs = [list(f) for f in first] + [[] for _ in range(len(candidates) - finalists)]
-    for r in range(config.selection_repeats):
-        result = evaluator(np.stack(candidates), config.generations + r)
-        for i, c in enumerate(result.costs.tolist()):
-            costs[i].append(float(c))
-    averages = [float(np.mean(c)) for c in costs[:finalists]]
+    costs = np.stack([evaluator(np.stack(candidates), config.generations + r).costs[:finalists]
+                      for r in range(config.selection_repeats)], 1)      # [finalists, repeats]
     is_start = [any(same(g, k) for k in starts) for g in candidates[:finalists]]
-    j = _keep_start_unless_beaten(costs[:finalists], averages, is_start, config.start_margin)
-    table = [{"first_cost": f[0] if f else None, "reevaluated_costs": c[len(f):],
-              "average": a, "is_cma_mean": i == finalists - 1,
-              "is_start": is_start[i], "chosen": i == j}
+    j = _keep_start_unless_beaten(costs, is_start, config.start_margin)
+    averages = costs.mean(1)
+    table = [{"first_cost": f, "reevaluated_costs": c.tolist(), "average": float(a),
+              "is_cma_mean": i == finalists - 1, "is_start": is_start[i], "chosen": i == j}
              for i, (f, c, a) in enumerate(zip(first, costs, averages))]
     logging.info("re-evaluated %d candidates x%d: chose #%d (average cost %.4f%s)", finalists,
                  config.selection_repeats, j, averages[j],
                  ", the CMA-ES mean" if j == finalists - 1 else "")
-    return candidates[j], averages[j], table
+    return candidates[j], float(averages[j]), table
 
 
-def _keep_start_unless_beaten(costs: list[list[float]], averages: list[float],
-                              is_start: list[bool], margin: float) -> int:
-    """Index of the chosen finalist: the lowest average cost, unless that is not a start and
-    beats the best start by no more than ``margin`` standard errors of the difference (the
-    per-evaluation variance pooled over finalists with two or more evaluations)."""
+def _keep_start_unless_beaten(costs: np.ndarray, is_start: list[bool], margin: float) -> int:
+    """Index of the chosen finalist, from ``costs [F, R]`` (R re-scoring generations, every
+    finalist scored in each): the lowest average cost, unless that is not a start and beats the
+    best start by no more than ``margin`` standard errors of the difference of two averages,
+    ``sqrt(2 s^2 / R)``. ``s^2`` is the noise left once each finalist's and each repeat's effect
+    is removed (two-way layout: residual sum of squares over ``(F - 1)(R - 1)``): the repeat's
+    shared weights move every finalist together and are no noise between them."""
+    costs = np.asarray(costs, np.float64)
+    averages = costs.mean(1)
     j = int(np.argmin(averages))
-    if is_start[j] or not any(is_start):
+    f, r = costs.shape
+    if is_start[j] or not any(is_start) or f < 2 or r < 2:
         return j
     s = min((i for i, st in enumerate(is_start) if st), key=lambda i: averages[i])
-    variances = [np.var(c, ddof=1) for c in costs if len(c) > 1]
-    if not variances:
-        return j
-    se = float(np.sqrt(np.mean(variances) * (1 / len(costs[j]) + 1 / len(costs[s]))))
+    residual = costs - averages[:, None] - costs.mean(0, keepdims=True) + costs.mean()
+    se = float(np.sqrt(2 * np.sum(residual ** 2) / ((f - 1) * (r - 1)) / r))
     return j if averages[s] - averages[j] > margin * se else s

@@ -183,11 +183,31 @@ def test_a_starting_attack_is_a_finalist_even_after_an_unlucky_first_score(tiny_
 
 def test_a_start_is_traded_only_for_a_finalist_better_beyond_the_noise():
     from evoshift_tf.search.strategy import _keep_start_unless_beaten
-    costs = [[-3.0, -3.2], [-2.9, -3.1], [-1.0, -1.2]]              # pooled variance 0.02
-    averages = [-3.1, -3.0, -1.1]
+    costs = np.array([[-3.0, -3.2], [-3.0, -3.0], [-1.0, -1.2]])   # finalists x repeats
     is_start = [False, True, False]
-    # difference 0.1 vs one standard error sqrt(0.02 * (1/2 + 1/2)) = 0.141: the start stays
-    assert _keep_start_unless_beaten(costs, averages, is_start, margin=1.0) == 1
-    assert _keep_start_unless_beaten(costs, averages, is_start, margin=0.5) == 0
-    assert _keep_start_unless_beaten(costs, averages, [False] * 3, margin=1.0) == 0
-    assert _keep_start_unless_beaten(costs, averages, [True, False, False], margin=9.0) == 0
+    # averages -3.1, -3.0, -1.1; residuals once finalist and repeat means are removed:
+    # +-1/30 (rows 0, 2) and +-1/15 (row 1), sum of squares 0.01333 over (3-1)(2-1) = 2
+    # -> s^2 = 0.006667, standard error of the gap sqrt(2 s^2 / 2) = 0.0816 < gap 0.1
+    assert _keep_start_unless_beaten(costs, is_start, margin=1.0) == 0
+    assert _keep_start_unless_beaten(costs, is_start, margin=1.5) == 1
+    assert _keep_start_unless_beaten(costs, [False] * 3, margin=1.0) == 0
+    assert _keep_start_unless_beaten(costs, [True, False, False], margin=9.0) == 0
+
+
+def test_a_repeat_that_moves_every_finalist_together_is_not_noise():
+    from evoshift_tf.search.strategy import _keep_start_unless_beaten
+    shift = np.array([0.0, -2.0, 1.0])                            # each repeat's own weights
+    costs = np.array([-3.1, -3.0, -1.1])[:, None] + shift[None]
+    # no residual noise: the 0.1 gap is real however large the repeats' spread
+    assert _keep_start_unless_beaten(costs, [False, True, False], margin=5.0) == 0
+
+
+def test_final_selection_compares_re_scored_costs_only(tiny_gray):
+    """A candidate's first cost (its own generation's weights) does not enter its average."""
+    result = search.run(tiny_gray, _config(generations=2, population=4),
+                        evaluator=_Recorder(tiny_gray.info.num_classes))
+    for row in result.selection:
+        assert row["average"] == pytest.approx(np.mean(row["reevaluated_costs"]))
+    chosen = [row for row in result.selection if row["chosen"]]
+    assert result.best_cost == pytest.approx(min(r["average"] for r in result.selection))
+    assert len(chosen) == 1 and chosen[0]["average"] == pytest.approx(result.best_cost)
