@@ -40,8 +40,10 @@ flags.DEFINE_integer("victim_seed", 0, "init and batch-order seed of the judging
 flags.DEFINE_string("victim_precision", "float32", "judging victims' compute precision")
 flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path or IDX folder")
 flags.DEFINE_string("out_dir", "benchmarks/results", "where JSON, PNG and attacks go")
-
+flags.DEFINE_string("search_overrides", "{}",
+                    'SearchConfig fields to change, a JSON object, e.g. \'{"domain_weight": 0}\'')
 ATTACKS = ("evoshift", "random", "jacobsen", "ops")
+flags.DEFINE_list("attacks", list(ATTACKS), "attacks to judge")
 
 
 def machine() -> dict:
@@ -51,6 +53,20 @@ def machine() -> dict:
     return {"cpu_flags": sorted(f for f in population.cpu_flags() if f in wanted),
             "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
             "tensorflow": tf.__version__, "search_precision": population.resolve_precision()}
+
+
+def search_overrides() -> dict:
+    """``--search_overrides`` as a dict of known ``SearchConfig`` fields (else a usage error)."""
+    try:
+        overrides = json.loads(FLAGS.search_overrides)
+    except json.JSONDecodeError as e:
+        raise app.UsageError(f"--search_overrides is not JSON: {e}") from e
+    fields = {f.name for f in dataclasses.fields(search.SearchConfig)}
+    unknown = (sorted(set(overrides) - fields) if isinstance(overrides, dict)
+               else ["(not an object)"])
+    if unknown:
+        raise app.UsageError(f"--search_overrides: unknown SearchConfig fields {unknown}")
+    return overrides
 
 
 def seeds_for(num_pixels: int) -> list[int]:
@@ -84,8 +100,8 @@ def evoshift_attack(dataset, num_pixels: int, seed: int) -> tuple[attack.PixelAt
         return a, a.provenance["search_seconds"]
     starts = _starting_attacks(num_pixels)
     t = time.time()
-    result = search.run(dataset, search.SearchConfig(num_pixels=num_pixels, seed=seed),
-                        seed_attacks=tuple(starts))
+    config = search.SearchConfig(num_pixels=num_pixels, seed=seed, **search_overrides())
+    result = search.run(dataset, config, seed_attacks=tuple(starts))
     seconds = time.time() - t
     a = result.best_attack
     a = dataclasses.replace(a, provenance={
@@ -99,11 +115,13 @@ def attacks_for(dataset, num_pixels: int) -> list[tuple[str, int | None, attack.
     """(attack, search_seed, PixelAttack, search_seconds) for every attack judged at N_p."""
     info = dataset.info
     out = []
-    for s in seeds_for(num_pixels):
+    for s in seeds_for(num_pixels) if "evoshift" in FLAGS.attacks else ():
         a, seconds = evoshift_attack(dataset, num_pixels, s)
         out.append(("evoshift", s, a, seconds))
     for name, s in ([("random", s) for s in seeds_for(num_pixels)]
                     + [("jacobsen", None), ("ops", None)]):
+        if name not in FLAGS.attacks:
+            continue
         a = baselines.get(name, dataset.train, info.num_classes, num_pixels, seed=s or 0)
         a = dataclasses.replace(a, provenance={**a.provenance, "dataset": info.name})
         attack.save(a, _attack_path(name, num_pixels, s))
@@ -120,6 +138,7 @@ def _load_rows(path: str) -> list[dict]:
 
 def _save(path: str, rows: list[dict]) -> None:
     atomic.write_json(path, {"rows": rows, "machine": machine(),
+                             "search_overrides": search_overrides(),
                              "victim": {"model": "graynet", "optimizer": "adam",
                                         "learning_rate": 1e-3, "batch_size": 128,
                                         "epochs": FLAGS.victim_epochs, "train_images": "all"}})
@@ -170,6 +189,10 @@ def plot(rows: list[dict], path: str) -> None:
 def main(argv):
     del argv
     logging.set_verbosity(logging.INFO)
+    if set(FLAGS.attacks) - set(ATTACKS):
+        raise app.UsageError(f"--attacks: unknown {sorted(set(FLAGS.attacks) - set(ATTACKS))}; "
+                             f"known: {list(ATTACKS)}")
+    search_overrides()
     os.makedirs(os.path.join(FLAGS.out_dir, "attacks"), exist_ok=True)
     dataset = data.load(FLAGS.dataset)
     json_path = os.path.join(FLAGS.out_dir, "attack_strength.json")
