@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 
 import numpy as np
 import tensorflow as tf
@@ -25,6 +26,10 @@ PRECISIONS = ("float32", "bfloat16")
 NATIVE_BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 """CPU flags (``/proc/cpuinfo``) with native bfloat16 arithmetic; without them TF emulates it
 (measured about 6x slower than float32 on an AVX2-only CPU)."""
+ONEDNN_ISAS_WITHOUT_BF16 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE",
+                            "AVX512_CORE_VNNI")
+"""Values of ``ONEDNN_MAX_CPU_ISA`` that keep oneDNN (TensorFlow's CPU convolutions and matmuls)
+below its bfloat16 kernels: with such a cap bfloat16 is emulated whatever the CPU has."""
 
 
 def cpu_flags(path: str = "/proc/cpuinfo") -> frozenset[str]:
@@ -42,7 +47,8 @@ def cpu_flags(path: str = "/proc/cpuinfo") -> frozenset[str]:
 def resolve_precision(precision: str = "auto", flags: frozenset[str] | None = None,
                       has_gpu: bool | None = None) -> str:
     """``auto`` -> ``bfloat16`` on a GPU or a CPU with native bfloat16
-    (:data:`NATIVE_BF16_CPU_FLAGS`), else ``float32``; ``float32``/``bfloat16`` pass through.
+    (:data:`NATIVE_BF16_CPU_FLAGS`, unless ``ONEDNN_MAX_CPU_ISA`` caps oneDNN below it:
+    :data:`ONEDNN_ISAS_WITHOUT_BF16`), else ``float32``; ``float32``/``bfloat16`` pass through.
     ``flags``/``has_gpu`` default to this machine's."""
     if precision in PRECISIONS:
         return precision
@@ -51,7 +57,9 @@ def resolve_precision(precision: str = "auto", flags: frozenset[str] | None = No
     if has_gpu is None:
         has_gpu = bool(tf.config.list_physical_devices("GPU"))
     flags = cpu_flags() if flags is None else flags
-    return "bfloat16" if has_gpu or any(f in flags for f in NATIVE_BF16_CPU_FLAGS) else "float32"
+    capped = os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper() in ONEDNN_ISAS_WITHOUT_BF16
+    native = any(f in flags for f in NATIVE_BF16_CPU_FLAGS) and not capped
+    return "bfloat16" if has_gpu or native else "float32"
 
 
 @dataclasses.dataclass(frozen=True)

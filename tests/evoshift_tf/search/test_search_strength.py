@@ -113,6 +113,13 @@ def test_precision_auto_follows_the_cpu_flags(flags, gpu, expected):
     assert population.resolve_precision("float32", flags, gpu) == "float32"
 
 
+@pytest.mark.parametrize("cap, expected", [("avx2", "float32"), ("AVX512_CORE", "float32"),
+                                            ("AVX512_CORE_BF16", "bfloat16"), ("", "bfloat16")])
+def test_precision_auto_follows_a_onednn_isa_cap(monkeypatch, cap, expected):
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+    assert population.resolve_precision("auto", frozenset({"avx512_bf16"}), False) == expected
+
+
 def test_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="precision"):
         population.resolve_precision("fp8")
