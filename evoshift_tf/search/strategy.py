@@ -51,6 +51,9 @@ class SearchConfig(EvaluatorConfig):
         re-scored cost; ``False`` returns the best single
         evaluation (Algorithm 1, step 8), which favours lucky draws when the cost is noisy.
       selection_repeats: re-evaluations of each finalist (one generation's work each).
+      selection_per_class: fit images per class when the finalists are re-scored (``None``: the
+        search's ``per_class``). More images cost proportionally more per repeat and make the
+        re-scored cost closer to what a victim trained on the full set does.
       start_margin: the caller's starting attacks (``seed_attacks`` of :func:`run`) are kept
         unless a finalist's average re-scored cost is lower than the best start's by more than
         ``start_margin`` standard errors of the difference (the noise between finalists within
@@ -74,6 +77,7 @@ class SearchConfig(EvaluatorConfig):
     diagonal: bool = True
     reevaluate: bool = True
     selection_repeats: int = 2
+    selection_per_class: int | None = None
     start_margin: float = 1.0
     recombine: bool = True
     inject_baselines: bool = True
@@ -85,7 +89,9 @@ class SearchConfig(EvaluatorConfig):
                   "sigma0": 0.0 < self.sigma0 <= 1.0, "domain_weight": self.domain_weight >= 0,
                   "batch_size": self.batch_size >= 1,
                   "selection_repeats": self.selection_repeats >= 1,
-                  "start_margin": self.start_margin >= 0}
+                  "start_margin": self.start_margin >= 0,
+                  "selection_per_class": (self.selection_per_class is None
+                                          or self.selection_per_class >= 1)}
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
             raise ValueError(f"invalid search config: {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)}"
@@ -307,7 +313,8 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
     fit_pool, holdout = data_lib.holdout_split(dataset.train, config.holdout_per_class,
                                                info.num_classes, seed=config.seed)
     fit = data_lib.balanced_subset(fit_pool, config.per_class, info.num_classes, seed=config.seed)
-    if evaluator is None:
+    own_evaluator = evaluator is None
+    if own_evaluator:
         evaluator = PopulationEvaluator(fit, holdout, info, config.population,
                                         config.evaluator_config(), monitor)
     strategy = Strategy.restore(checkpoint_dir, config, info) if checkpoint_dir else None
@@ -329,6 +336,12 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
                      row["mean_cost"], row["best_so_far_cost"], row["elapsed_s"])
         for cb in callbacks:
             cb(row)
+    if own_evaluator and config.reevaluate and config.selection_per_class not in (
+            None, config.per_class):
+        evaluator = PopulationEvaluator(   # the finalists' re-scoring on a larger fit subset
+            data_lib.balanced_subset(fit_pool, config.selection_per_class, info.num_classes,
+                                     seed=config.seed),
+            holdout, info, config.population, config.evaluator_config())
     return _result(strategy, evaluator)
 
 
