@@ -48,8 +48,8 @@ class SearchConfig(EvaluatorConfig):
       reevaluate: after the last generation, re-score the best ``population - 1`` candidates
         seen plus the CMA-ES mean ``selection_repeats`` more times (new init and batch order,
         shared by the finalists of a repeat) and return the one with the lowest average
-        re-scored cost; ``False`` returns the best single
-        evaluation (Algorithm 1, step 8), which favours lucky draws when the cost is noisy.
+        re-scored cost; ``False`` returns the best single evaluation (Algorithm 1, step 8),
+        which favours lucky draws when the cost is noisy.
       selection_repeats: re-evaluations of each finalist (one generation's work each).
       selection_per_class: fit images per class when the finalists are re-scored (``None``: the
         search's ``per_class``). More images cost proportionally more per repeat and make the

@@ -218,3 +218,23 @@ def test_final_selection_compares_re_scored_costs_only(tiny_gray):
     chosen = [row for row in result.selection if row["chosen"]]
     assert result.best_cost == pytest.approx(min(r["average"] for r in result.selection))
     assert len(chosen) == 1 and chosen[0]["average"] == pytest.approx(result.best_cost)
+
+
+def test_finalists_are_re_scored_on_selection_per_class_images(tiny_gray, monkeypatch):
+    from evoshift_tf.search import strategy as strategy_module
+    fits = []
+    real = strategy_module.PopulationEvaluator
+
+    def recording(fit, *args, **kwargs):
+        fits.append(len(fit))
+        return real(fit, *args, **kwargs)
+
+    monkeypatch.setattr(strategy_module, "PopulationEvaluator", recording)
+    # 64 images per class, 16 held out: a pool of 48 per class; the search fits on 20
+    search.run(tiny_gray, _config(per_class=20, selection_per_class=40))
+    assert fits == [4 * 20, 4 * 40]
+    fits.clear()
+    search.run(tiny_gray, _config(per_class=20))            # default: no second evaluator
+    assert fits == [4 * 20]
+    with pytest.raises(ValueError, match="selection_per_class"):
+        _config(selection_per_class=0)
