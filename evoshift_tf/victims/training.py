@@ -169,14 +169,16 @@ def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
     return optimizers.get(config.optimizer, config.learning_rate, config.momentum)
 
 
-def predict_logits(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """``images [N, H, W, C]`` (uint8 ok) -> logits ``[N, K] float32``."""
+def predict_logits(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """``images [N, H, W, C]`` (uint8 ok) -> logits ``[N, K] float32``, ``batch_size`` images
+    per call (measured on 28x28 images: DenseNet-40 peaks at 6.4 GB with 250, over 23 GB with
+    1,000)."""
     out = [model(tf.cast(images[i:i + batch_size], tf.float32), training=False)
            for i in range(0, len(images), batch_size)]
     return np.concatenate([keras.ops.convert_to_numpy(o) for o in out])
 
 
-def predict_labels(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+def predict_labels(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
     return predict_logits(model, images, batch_size).argmax(-1)
 
 
