@@ -51,6 +51,21 @@ def test_train_config_takes_the_optimizers_usual_rate_and_the_seed():
     assert VictimRecipe.smoke().train_config().batch_size == 32
 
 
+def test_every_training_setting_is_a_recipe_field_with_the_same_default():
+    """The recipe is flat (its fields are the train_victim component's parameters) and fills
+    TrainConfig by field name: a training setting added there without a recipe field would be
+    silently stuck at its default."""
+    import dataclasses
+    from evoshift_tf.victims import training
+    recipe = {f.name: f.default for f in dataclasses.fields(VictimRecipe)}
+    for f in dataclasses.fields(training.TrainConfig):
+        if f.name in ("seed", "learning_rate"):          # build()'s argument; per optimizer
+            continue
+        assert f.name in recipe, f"TrainConfig.{f.name} has no VictimRecipe field"
+        if f.name not in ("epochs", "batch_size"):       # the recipe's paper-style budget
+            assert recipe[f.name] == f.default, f.name
+
+
 def test_build_makes_the_model_of_the_recipe(tiny_gray):
     info = tiny_gray.info
     recipe = VictimRecipe(model="vib", model_kwargs={"beta": 0.02}, weight_decay=0.01,
