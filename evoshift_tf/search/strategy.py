@@ -51,7 +51,7 @@ class SearchConfig(EvaluatorConfig):
         re-scored cost; ``False`` returns the best single evaluation (Algorithm 1, step 8),
         which favours lucky draws when the cost is noisy.
       selection_repeats: re-evaluations of each finalist (one generation's work each).
-      selection_per_class: fit images per class when the finalists are re-scored (``None``: the
+      selection_per_class: fit images per class when the finalists are re-scored (0: the
         search's ``per_class``). More images cost proportionally more per repeat and make the
         re-scored cost closer to what a victim trained on the full set does.
       start_margin: the caller's starting attacks (``seed_attacks`` of :func:`run`) are kept
@@ -77,7 +77,7 @@ class SearchConfig(EvaluatorConfig):
     diagonal: bool = True
     reevaluate: bool = True
     selection_repeats: int = 2
-    selection_per_class: int | None = None
+    selection_per_class: int = 0
     start_margin: float = 1.0
     recombine: bool = True
     inject_baselines: bool = True
@@ -90,8 +90,7 @@ class SearchConfig(EvaluatorConfig):
                   "batch_size": self.batch_size >= 1,
                   "selection_repeats": self.selection_repeats >= 1,
                   "start_margin": self.start_margin >= 0,
-                  "selection_per_class": (self.selection_per_class is None
-                                          or self.selection_per_class >= 1)}
+                  "selection_per_class": self.selection_per_class >= 0}
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
             raise ValueError(f"invalid search config: {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)}"
@@ -337,7 +336,7 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
         for cb in callbacks:
             cb(row)
     if own_evaluator and config.reevaluate and config.selection_per_class not in (
-            None, config.per_class):
+            0, config.per_class):
         evaluator = PopulationEvaluator(   # the finalists' re-scoring on a larger fit subset
             data_lib.balanced_subset(fit_pool, config.selection_per_class, info.num_classes,
                                      seed=config.seed),

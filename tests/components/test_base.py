@@ -83,3 +83,21 @@ def test_content_hash_is_memoised_but_sees_a_same_size_edit(tmp_path):
     (folder / "payload.bin").write_bytes(b"abcd")
     os.utime(folder / "payload.bin", ns=(3, 3))
     assert artifacts.content_hash(str(folder)) == first
+
+
+def test_every_component_parameter_has_a_type_kubeflow_and_flags_carry():
+    """A parameter typed by a ``None`` default would reach Kubeflow and absl as the string
+    'None' and fail inside the step: every parameter is int, float, str or bool."""
+    import importlib
+    import pkgutil
+
+    import components
+    from components import base as base_lib
+    odd = []
+    for info in pkgutil.iter_modules(components.__path__):
+        module = importlib.import_module(f"components.{info.name}")
+        spec = getattr(module, "SPEC", None)
+        if isinstance(spec, base_lib.ComponentSpec):
+            odd += [f"{spec.name}.{name}: {p.type.__name__}" for name, p in spec.parameters.items()
+                    if p.type not in (int, float, str, bool)]
+    assert not odd

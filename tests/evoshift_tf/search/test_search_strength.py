@@ -237,4 +237,4 @@ def test_finalists_are_re_scored_on_selection_per_class_images(tiny_gray, monkey
     search.run(tiny_gray, _config(per_class=20))            # default: no second evaluator
     assert fits == [4 * 20]
     with pytest.raises(ValueError, match="selection_per_class"):
-        _config(selection_per_class=0)
+        _config(selection_per_class=-1)
