@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import platform
 import time
 
 from absl import app, flags, logging
@@ -47,12 +46,8 @@ flags.DEFINE_list("attacks", list(ATTACKS), "attacks to judge")
 
 
 def machine() -> dict:
-    """The facts a timing or a float round-off needs beside it."""
-    import tensorflow as tf
-    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
-    return {"cpu_flags": sorted(f for f in population.cpu_flags() if f in wanted),
-            "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-            "tensorflow": tf.__version__, "search_precision": population.resolve_precision()}
+    """The facts a timing or a float round-off needs beside it, and the search's precision."""
+    return {**population.machine(), "search_precision": population.resolve_precision()}
 
 
 def search_overrides() -> dict:

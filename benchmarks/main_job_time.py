@@ -31,18 +31,16 @@ flags.DEFINE_string("out", "benchmarks/results/main_job_time.json", "JSON to wri
 
 _RATE = """
 import json, time, tensorflow as tf
-def rate(fn, flop, n=20):
-    fn()
-    t = time.perf_counter()
-    for _ in range(n):
-        fn().numpy()
-    return flop * n / (time.perf_counter() - t) / 1e9
-a, b = tf.random.normal([2048, 2048]), tf.random.normal([2048, 2048])
+from benchmarks.population import matmul_peak
 x, k = tf.random.normal([256, 28, 28, 32]), tf.random.normal([3, 3, 32, 64])
-print(json.dumps({
-    "matmul_gflops": rate(tf.function(lambda: tf.matmul(a, b)), 2 * 2048 ** 3),
-    "conv_gflops": rate(tf.function(lambda: tf.nn.conv2d(x, k, 1, "SAME")),
-                        2 * 256 * 28 * 28 * 9 * 32 * 64)}))
+conv = tf.function(lambda: tf.nn.conv2d(x, k, 1, "SAME"))
+conv()
+t = time.perf_counter()
+for _ in range(20):
+    conv().numpy()
+print(json.dumps({"matmul_gflops": matmul_peak(tf.float32, reps=20),
+                  "conv_gflops": 2 * 256 * 28 * 28 * 9 * 32 * 64 * 20
+                  / (time.perf_counter() - t) / 1e9}))
 """
 
 

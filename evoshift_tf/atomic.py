@@ -53,6 +53,13 @@ def json_default(o: Any):
                         "strings, lists, dicts or numpy arrays") from None
 
 
+def write_text(path: str, text: str) -> str:
+    """Write ``text`` at ``path`` atomically (:func:`replacing`). Returns ``path``."""
+    with replacing(path) as tmp, open(tmp, "x") as f:
+        f.write(text)
+    return path
+
+
 def write_json(path: str, payload: Any, indent: int | None = 1) -> str:
     """Write ``payload`` as JSON at ``path`` atomically (:func:`replacing`; numpy values through
     :func:`json_default`). Returns ``path``. Nothing is written if ``payload`` is not JSON-able."""

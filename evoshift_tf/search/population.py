@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import platform
 
 import numpy as np
 import tensorflow as tf
@@ -42,6 +43,19 @@ def cpu_flags(path: str = "/proc/cpuinfo") -> frozenset[str]:
     except OSError:
         pass
     return frozenset()
+
+
+SPEED_CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+"""The CPU flags that decide TensorFlow's CPU speed here: published beside every timing."""
+
+
+def machine() -> dict:
+    """What a timing or a float round-off needs beside it: :data:`SPEED_CPU_FLAGS` this CPU
+    has, cores, processor, TensorFlow version, GPUs."""
+    flags = cpu_flags()
+    return {"cpu_flags": sorted(f for f in SPEED_CPU_FLAGS if f in flags), "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
+            "tensorflow": tf.__version__, "gpus": len(tf.config.list_physical_devices("GPU"))}
 
 
 def resolve_precision(precision: str = "auto", flags: frozenset[str] | None = None,

@@ -425,21 +425,20 @@ def _reevaluate(evaluator, archive, mean: np.ndarray, config: SearchConfig, kept
     weights, while a finalist's first cost came from its own generation's weights (measured: the
     same attacks cost -4.3 with generation 0's weights and -5.8 with generation 20's), and the
     archive keeps the lowest first costs, so those are biased low (the winner's curse)."""
-    same = lambda a, b: np.allclose(a, b, atol=1e-9)
-    starts = list(kept)
-    pinned = [(c, g) for c, g in archive if any(same(k, g) for k in kept)]
-    kept = [k for k in kept if not any(same(k, g) for _, g in archive)]
-    others = [(c, g) for c, g in archive if not any(same(g, p) for _, p in pinned)]
-    archive = _top(pinned + others[:max(config.population - 1 - len(kept) - len(pinned), 0)],
+    is_kept = lambda g: any(np.allclose(k, g, atol=1e-9) for k in kept)  # noqa: E731
+    pinned = [(c, g) for c, g in archive if is_kept(g)]
+    others = [(c, g) for c, g in archive if not is_kept(g)]
+    missing = [k for k in kept if not any(np.allclose(k, g, atol=1e-9) for _, g in pinned)]
+    archive = _top(pinned + others[:max(config.population - 1 - len(missing) - len(pinned), 0)],
                    config.population)
-    candidates = [g for _, g in archive] + list(kept) + [mean]
-    first = [c for c, _ in archive] + [None] * (len(kept) + 1)
+    candidates = [g for _, g in archive] + missing + [mean]
+    first = [c for c, _ in archive] + [None] * (len(missing) + 1)
     finalists = len(candidates)
     while len(candidates) < config.population:  # pad to the trained population size
         candidates.append(candidates[-1])
     costs = np.stack([evaluator(np.stack(candidates), config.generations + r).costs[:finalists]
                       for r in range(config.selection_repeats)], 1)      # [finalists, repeats]
-    is_start = [any(same(g, k) for k in starts) for g in candidates[:finalists]]
+    is_start = [is_kept(g) for g in candidates[:finalists]]
     j = _keep_start_unless_beaten(costs, is_start, config.start_margin)
     averages = costs.mean(1)
     table = [{"first_cost": f, "reevaluated_costs": c.tolist(), "average": float(a),

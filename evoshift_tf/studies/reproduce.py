@@ -32,7 +32,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import platform
 import resource
 import shutil
 import threading
@@ -45,14 +44,16 @@ from absl import logging
 from evoshift_tf import atomic
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
-from evoshift_tf import figures, models, search
+from evoshift_tf import figures, search
 from evoshift_tf import summary as summary_lib
 from evoshift_tf.analysis import loss_surface
+from evoshift_tf.search import population
 from evoshift_tf.studies import architectures, median, noise, optimizers, partial, regularizers
 from evoshift_tf.studies import attacks as attacks_lib
 from evoshift_tf.studies import baselines as baselines_study
 from evoshift_tf.studies import runner, table4
-from evoshift_tf.victims import generative, training
+from evoshift_tf.victims import generative
+from evoshift_tf.victims.recipe import VictimRecipe
 
 PAPER_BUDGET = "60k train / 10k test images, 30 epochs"
 """The victims' budget in the paper (Tables 1-2 and Fig. 7: 30 epochs; the full sets)."""
@@ -348,11 +349,10 @@ def _fig9(ds, scale, atk, fig_dir, work_dir):
     rows, curves = [], []
     for r in range(b.repeats):
         seed = b.seed + r
-        out = loss_surface.sgd_vs_adam(
-            lambda: models.get("graynet", info.image_shape, info.num_classes), x, data.train.y,
-            eval_sets, training.TrainConfig(epochs=scale.loss_epochs, batch_size=b.batch_size,
-                                            seed=seed),
-            SGD_LEARNING_RATE, 1e-3, alphas)
+        victim = VictimRecipe("graynet", epochs=scale.loss_epochs, batch_size=b.batch_size
+                              ).build(info.image_shape, info.num_classes, seed)
+        out = loss_surface.sgd_vs_adam(victim.make_model, x, data.train.y, eval_sets,
+                                       victim.config, SGD_LEARNING_RATE, 1e-3, alphas)
         curve = out["rows"]
         curves.append(curve)
         at = lambda a: min(curve, key=lambda row: abs(row["alpha"] - a))  # noqa: E731
@@ -983,19 +983,6 @@ def cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def machine() -> dict:
-    """CPU flags that decide the speed (``avx2``, ``avx512f``, ``avx512_bf16``, ``amx_bf16``),
-    cores, TensorFlow version, processor."""
-    import tensorflow as tf
-    from evoshift_tf.search import population
-    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
-    flags = population.cpu_flags()
-    return {"cpu_flags": sorted(f for f in wanted if f in flags), "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(),
-            "tensorflow": tf.__version__,
-            "gpus": len(tf.config.list_physical_devices("GPU"))}
-
-
 def _attack_hash(a: attack_lib.PixelAttack) -> str:
     payload = json.dumps({"positions": np.asarray(a.positions).tolist(),
                           "values": np.asarray(a.values).tolist()})
@@ -1054,11 +1041,6 @@ def cache_key(study: str, scale: Scale, dataset: data_lib.Dataset, where: dict) 
                            len(dataset.train), len(dataset.test)],
                "attacks": {str(n): where[n]["sha256"] for n in need}}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _write_text(path: str, text: str) -> None:
-    with atomic.replacing(path) as tmp, open(tmp, "w") as f:
-        f.write(text)
 
 
 def run_study(study: str, dataset: data_lib.Dataset, scale: Scale, attacks: dict, where: dict,
@@ -1132,7 +1114,7 @@ def run(dataset: data_lib.Dataset, scale: Scale, out_dir: str, attack_dir: str |
     verdicts = [judge(n, entries[n.study]["result"] if n.study in entries else None, scale)
                 for n in NUMBERS]
     report = {"scale": scale.name, "scale_cost": scale.cost, "dataset": dataset.info.name,
-              "command": command, "machine": machine(),
+              "command": command, "machine": population.machine(),
               "wall_seconds": round(time.time() - start, 1), "load": load.summary(),
               "reused": reused, "attacks": {str(n): w for n, w in where.items()},
               "studies": {k: {"title": e["title"], "budget": e["budget"],
@@ -1142,7 +1124,7 @@ def run(dataset: data_lib.Dataset, scale: Scale, out_dir: str, attack_dir: str |
                           for k, e in entries.items()},
               "numbers": verdicts}
     atomic.write_json(os.path.join(out_dir, "reproduction.json"), report)
-    _write_text(os.path.join(out_dir, "REPRODUCTION.md"), write_report(report))
+    atomic.write_text(os.path.join(out_dir, "REPRODUCTION.md"), write_report(report))
     logging.info("wrote %s", os.path.join(out_dir, "REPRODUCTION.md"))
     return report
 
@@ -1186,7 +1168,7 @@ def _header(report: dict) -> list[str]:
         f"Scale: **{report['scale']}** ({report['scale_cost']}); dataset {report['dataset']}.",
         "",
         f"Machine: {m['cpus']} CPU cores, flags "
-        f"{' '.join(m['cpu_flags']) or 'none of avx2/avx512f/avx512_bf16/amx_bf16'}, "
+        f"{' '.join(m['cpu_flags']) or 'none of ' + '/'.join(population.SPEED_CPU_FLAGS)}, "
         f"{m['gpus']} GPU, TensorFlow {m['tensorflow']}.",
         "",
         f"Time: the {len(studies)} studies took {wall:.0f} s wall ({wall / 60:.1f} min) and "
@@ -1272,5 +1254,5 @@ def export(out_dir: str, markdown_path: str) -> str:
         shutil.copyfile(os.path.join(out_dir, "figures", fig), os.path.join(folder, fig))
     shutil.copyfile(os.path.join(out_dir, "reproduction.json"),
                     os.path.join(folder, "reproduction.json"))
-    _write_text(markdown_path, write_report(report, os.path.basename(folder)))
+    atomic.write_text(markdown_path, write_report(report, os.path.basename(folder)))
     return folder
