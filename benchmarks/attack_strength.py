@@ -90,12 +90,13 @@ def _starting_attacks(num_pixels: int) -> list[attack.PixelAttack]:
 def evoshift_attack(dataset, num_pixels: int, seed: int) -> tuple[attack.PixelAttack, float]:
     """The default search's attack for (N_p, seed), from the cache or searched now."""
     path = _attack_path("evoshift", num_pixels, seed)
+    config = search.SearchConfig(num_pixels=num_pixels, seed=seed, **search_overrides())
     if os.path.exists(path):
         a = attack.load(path)
+        _check_cached_config(a, config, path)
         return a, a.provenance["search_seconds"]
     starts = _starting_attacks(num_pixels)
     t = time.time()
-    config = search.SearchConfig(num_pixels=num_pixels, seed=seed, **search_overrides())
     result = search.run(dataset, config, seed_attacks=tuple(starts))
     seconds = time.time() - t
     a = result.best_attack
@@ -104,6 +105,17 @@ def evoshift_attack(dataset, num_pixels: int, seed: int) -> tuple[attack.PixelAt
         "started_from": [s.provenance["config"]["num_pixels"] for s in starts]})
     attack.save(a, path)
     return a, seconds
+
+
+def _check_cached_config(cached: attack.PixelAttack, config: search.SearchConfig, path: str):
+    """A cached attack is reused only if it was searched with ``config`` (on the fields its file
+    records: a field added since is not compared); else a usage error."""
+    saved = cached.provenance.get("config", {})
+    diff = {k: (saved[k], v) for k, v in dataclasses.asdict(config).items()
+            if k in saved and saved[k] != v}
+    if diff:
+        raise app.UsageError(f"{path} was searched with another config (saved, asked: {diff}); "
+                             "use another --out_dir or delete the file")
 
 
 def attacks_for(dataset, num_pixels: int) -> list[tuple[str, int | None, attack.PixelAttack, float | None]]:
