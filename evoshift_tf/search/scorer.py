@@ -9,6 +9,7 @@ split (e.g. the test set) may be given for plots; its accuracy is recorded, neve
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import keras
@@ -122,6 +123,18 @@ class PopulationEvaluator:
             self._disc_train = (tf.constant(fit.x[:n]), tf.constant(fit.y[:n]),
                                 tf.constant(_flags(n, config.seed)))
             self._disc_test = self._holdout + (tf.constant(_flags(len(holdout), config.seed + 1)),)
+
+    def rescorer(self, fit: Split | None = None, term: str | None = None
+                 ) -> "PopulationEvaluator":
+        """This evaluator's models (nothing is rebuilt) scoring on ``fit`` (None: the same) with
+        the semantic ``term`` alone (None: the same term), without the discriminator term."""
+        other = copy.copy(self)
+        other.config = dataclasses.replace(self.config, term=term or self.config.term,
+                                           domain_weight=0.0)
+        other.discriminator = None
+        if fit is not None:
+            other._fit = (tf.constant(fit.x), tf.constant(fit.y))
+        return other
 
     def _init_seeds(self, generation: int) -> np.ndarray:
         p = self.population_size

@@ -220,21 +220,31 @@ def test_final_selection_compares_re_scored_costs_only(tiny_gray):
     assert len(chosen) == 1 and chosen[0]["average"] == pytest.approx(result.best_cost)
 
 
-def test_finalists_are_re_scored_on_selection_per_class_images(tiny_gray, monkeypatch):
-    from evoshift_tf.search import strategy as strategy_module
-    fits = []
-    real = strategy_module.PopulationEvaluator
+def test_finalists_are_re_scored_on_selection_per_class_images_with_the_selection_term(
+        tiny_gray, monkeypatch):
+    from evoshift_tf.search import scorer
+    calls = []
+    real = scorer.PopulationEvaluator.__call__
 
-    def recording(fit, *args, **kwargs):
-        fits.append(len(fit))
-        return real(fit, *args, **kwargs)
+    def recording(self, genomes, generation):
+        calls.append((generation, int(self._fit[1].shape[0]), self.config.term,
+                      self.discriminator is not None))
+        return real(self, genomes, generation)
 
-    monkeypatch.setattr(strategy_module, "PopulationEvaluator", recording)
+    monkeypatch.setattr(scorer.PopulationEvaluator, "__call__", recording)
     # 64 images per class, 16 held out: a pool of 48 per class; the search fits on 20
-    search.run(tiny_gray, _config(per_class=20, selection_per_class=40))
-    assert fits == [4 * 20, 4 * 40]
-    fits.clear()
-    search.run(tiny_gray, _config(per_class=20))            # default: no second evaluator
-    assert fits == [4 * 20]
+    search.run(tiny_gray, _config(per_class=20, selection_per_class=40, generations=2))
+    assert calls == [(0, 80, "mismatch", True), (1, 80, "mismatch", True),   # the search
+                     (2, 160, "score", False), (3, 160, "score", False)]    # its finalists
+    calls.clear()
+    search.run(tiny_gray, _config(per_class=20, generations=1, selection_term="accuracy"))
+    assert calls[1:] == [(1, 80, "accuracy", False), (2, 80, "accuracy", False)]
+
+
+def test_selection_defaults_and_bad_values():
+    cfg = search.SearchConfig()
+    assert (cfg.selection_per_class, cfg.selection_term, cfg.selection_repeats) == (2000, "score", 2)
     with pytest.raises(ValueError, match="selection_per_class"):
         _config(selection_per_class=-1)
+    with pytest.raises(ValueError, match="selection_term"):
+        _config(selection_term="loss")
