@@ -2,9 +2,9 @@
 
     python -m benchmarks.attack_strength                       # the full run (about an hour
                                                               # on a 2-core AVX-512 machine)
-    python -m benchmarks.attack_strength --num_pixels=1 --search_seeds=0 --victim_epochs=2
+    python -m benchmarks.attack_strength --num_pixels=1 --search_seeds=0 --victim_seeds=0
 
-Every attack is judged by one GrayNet trained from scratch with Adam 1e-3, batch 128, for
+Every attack is judged by a GrayNet per ``--victim_seeds`` seed, trained from scratch with Adam 1e-3, batch 128, for
 ``--victim_epochs`` (5) on the *full* poisoned training set (victims of one N_p train together,
 :func:`evoshift_tf.strength.judge`): clean test accuracy, alpha_S (Eq. (12)), alpha_N (Eq. (13)).
 Attacks: the default search (``SearchConfig()``) for each search seed, random placement for each
@@ -13,9 +13,10 @@ every smaller N_p (lowest search cost: its own held-out measure, the test set st
 keeps them as finalists, so it returns none weaker than them by that measure.
 
 Each finished search (its attack file) and each judged N_p (its rows) are cached under
-``--out_dir``, so an interrupted run resumes. Prints a table, writes ``attack_strength.json``
+``--out_dir``, so an interrupted run resumes (a cached search is reused only if it was made
+with the same search config). Prints a table, writes ``attack_strength.json``
 (rows and the machine's CPU flags), ``attack_strength.png`` (clean accuracy against N_p, mean
-and std over seeds) and the attacks under ``attacks/``.
+and std over search and victim seeds) and the attacks under ``attacks/``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ flags.DEFINE_list("num_pixels", ["1", "2", "5", "10"], "N_p values, run in incre
 flags.DEFINE_list("search_seeds", ["0", "1", "2"], "search seeds at the N_p of --all_seeds_at")
 flags.DEFINE_list("all_seeds_at", ["1", "5"], "N_p values that get every seed; others seed 0")
 flags.DEFINE_integer("victim_epochs", 5, "epochs of each judging victim on the full set")
-flags.DEFINE_integer("victim_seed", 0, "init and batch-order seed of the judging victims")
+flags.DEFINE_list("victim_seeds", ["0", "1", "2"],
+                  "init and batch-order seeds of the judging victims: one victim per attack and "
+                  "seed (the same attack's victims differ by up to 0.09 between seeds)")
 flags.DEFINE_string("victim_precision", "float32", "judging victims' compute precision")
 flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path or IDX folder")
 flags.DEFINE_string("out_dir", "benchmarks/results", "where JSON, PNG and attacks go")
@@ -148,28 +151,38 @@ def _save(path: str, rows: list[dict]) -> None:
                              "search_overrides": search_overrides(),
                              "victim": {"model": "graynet", "optimizer": "adam",
                                         "learning_rate": 1e-3, "batch_size": 128,
-                                        "epochs": FLAGS.victim_epochs, "train_images": "all"}})
+                                        "epochs": FLAGS.victim_epochs, "train_images": "all",
+                                        "seeds": [int(v) for v in FLAGS.victim_seeds]}})
 
 
-def judge_num_pixels(dataset, num_pixels: int, rows: list[dict]) -> list[dict]:
-    """Rows for N_p, trained together; rows already cached for this recipe are kept."""
+def judge_num_pixels(dataset, num_pixels: int, victim_seed: int, rows: list[dict]) -> list[dict]:
+    """Rows for N_p and one victim seed, trained together; rows already cached are kept."""
     key = lambda r: (r["attack"], r["num_pixels"], r["search_seed"], r["victim_seed"],
                      r["victim_epochs"])
     done = {key(r) for r in rows}
     todo = [(n, s, a, sec) for n, s, a, sec in attacks_for(dataset, num_pixels)
-            if (n, num_pixels, s, FLAGS.victim_seed, FLAGS.victim_epochs) not in done]
+            if (n, num_pixels, s, victim_seed, FLAGS.victim_epochs) not in done]
     if not todo:
         return []
-    logging.info("N_p=%d: training %d victims together for %d epochs", num_pixels, len(todo),
-                 FLAGS.victim_epochs)
+    logging.info("N_p=%d, victim seed %d: training %d victims together for %d epochs",
+                 num_pixels, victim_seed, len(todo), FLAGS.victim_epochs)
     recipe = strength.JudgeRecipe(epochs=FLAGS.victim_epochs, precision=FLAGS.victim_precision)
-    judged = strength.judge([a for _, _, a, _ in todo], dataset, recipe, FLAGS.victim_seed)
+    judged = strength.judge([a for _, _, a, _ in todo], dataset, recipe, victim_seed)
     return [{"attack": n, "num_pixels": num_pixels,
              "search_seed": s,
-             "victim_seed": FLAGS.victim_seed, "victim_epochs": FLAGS.victim_epochs,
+             "victim_seed": victim_seed, "victim_epochs": FLAGS.victim_epochs,
              "clean_test_accuracy": r["clean_test_accuracy"], "alpha_S": r["alpha_S"],
              "alpha_N": r["alpha_N"], "search_seconds": sec}
             for (n, s, _, sec), r in zip(todo, judged)]
+
+
+def per_search_seed(rows: list[dict]) -> str:
+    """EvoShift's clean accuracy per (N_p, search seed), averaged over the victims."""
+    stats = summary.aggregate([r for r in rows if r["attack"] == "evoshift"],
+                              ("clean_test_accuracy",), by=("num_pixels", "search_seed"))
+    return "\n".join(f"EvoShift N_p = {s['num_pixels']}, search seed {s['search_seed']}: "
+                     f"{summary.fmt(s, 'clean_test_accuracy')} (n={s['n']} victims)"
+                     for s in stats)
 
 
 def summarise(rows: list[dict]) -> list[dict]:
@@ -205,10 +218,12 @@ def main(argv):
     json_path = os.path.join(FLAGS.out_dir, "attack_strength.json")
     rows = _load_rows(json_path)
     for n in sorted(int(p) for p in FLAGS.num_pixels):
-        rows += judge_num_pixels(dataset, n, rows)
-        _save(json_path, rows)                       # each finished N_p survives a crash
+        for v in (int(s) for s in FLAGS.victim_seeds):
+            rows += judge_num_pixels(dataset, n, v, rows)
+            _save(json_path, rows)               # each finished N_p and seed survives a crash
     plot(rows, os.path.join(FLAGS.out_dir, "attack_strength.png"))
     print(table(rows))
+    print(per_search_seed(rows))
     print("machine:", machine())
     print("wrote", json_path)
 
