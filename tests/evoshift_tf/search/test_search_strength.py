@@ -248,3 +248,17 @@ def test_selection_defaults_and_bad_values():
         _config(selection_per_class=-1)
     with pytest.raises(ValueError, match="selection_term"):
         _config(selection_term="loss")
+
+
+def test_more_finalists_than_a_population_are_scored_a_population_at_a_time(tiny_gray):
+    rec = _Recorder(tiny_gray.info.num_classes)
+    cfg = _config(generations=3, population=4, finalists=7, selection_repeats=2)
+    result = search.run(tiny_gray, cfg, evaluator=rec)
+    final = [(g, genomes) for g, genomes in rec.asked if g >= cfg.generations]
+    assert [g for g, _ in final] == [3, 3, 4, 4]              # two batches per repeat
+    assert all(len(genomes) == 4 for _, genomes in final)
+    assert len(result.selection) == 7                         # 6 best seen + the CMA-ES mean
+    averages = [row["average"] for row in result.selection]
+    assert result.best_cost == pytest.approx(min(averages))
+    with pytest.raises(ValueError, match="finalists"):
+        _config(finalists=1)
