@@ -8,9 +8,10 @@ Every attack is judged by a GrayNet per ``--victim_seeds`` seed, trained from sc
 ``--victim_epochs`` (5) on the *full* poisoned training set (victims of one N_p train together,
 :func:`evoshift_tf.strength.judge`): clean test accuracy, alpha_S (Eq. (12)), alpha_N (Eq. (13)).
 Attacks: the default search (``SearchConfig()``) for each search seed, random placement for each
-seed, Jacobsen et al., One-Pixel Shortcut. A search at N_p > 1 starts from the best attack of
-every smaller N_p (lowest search cost: its own held-out measure, the test set stays unseen) and
-keeps them as finalists, so it returns none weaker than them by that measure.
+seed, Jacobsen et al., One-Pixel Shortcut. A search at N_p > 1 starts from every attack found at
+a smaller N_p (grown by ``attack.extend``; at most ``population - 2``, beside the two baselines)
+and keeps them as finalists, so by its own held-out measure (the test set stays unseen) it
+returns none weaker than them.
 
 Each finished search (its attack file) and each judged N_p (its rows) are cached under
 ``--out_dir``, so an interrupted run resumes (a cached search is reused only if it was made
@@ -77,17 +78,19 @@ def _attack_path(name: str, num_pixels: int, seed: int | None) -> str:
     return os.path.join(FLAGS.out_dir, "attacks", f"{name}_np{num_pixels}{suffix}.json")
 
 
-def _starting_attacks(num_pixels: int) -> list[attack.PixelAttack]:
-    """For each smaller N_p found, its EvoShift attack with the lowest search cost (largest N_p
-    first): the search starts from all of them and keeps them as finalists, so its own measure
-    (the held-out cost, never the test set) picks the best start or beats it."""
+def _starting_attacks(num_pixels: int, room: int) -> list[attack.PixelAttack]:
+    """Every EvoShift attack found at a smaller N_p (largest N_p first, then by search cost), at
+    most ``room``: the search starts from all of them and keeps them as finalists, so its own
+    measure (the held-out score under shared weights, never the test set) picks the best start
+    or beats it. Search costs of different seeds come from different fit sets and do not compare
+    (the N_p = 1 seed with the lowest cost had the weakest-but-one victims), so none is dropped
+    on them but to make room."""
     starts = []
     for n in sorted({int(p) for p in FLAGS.num_pixels if int(p) < num_pixels}, reverse=True):
         found = [attack.load(p) for p in (_attack_path("evoshift", n, s) for s in seeds_for(n))
                  if os.path.exists(p)]
-        if found:
-            starts.append(min(found, key=lambda a: a.provenance["best_cost"]))
-    return starts
+        starts += sorted(found, key=lambda a: a.provenance["best_cost"])
+    return starts[:room]
 
 
 def evoshift_attack(dataset, num_pixels: int, seed: int) -> tuple[attack.PixelAttack, float]:
@@ -98,7 +101,8 @@ def evoshift_attack(dataset, num_pixels: int, seed: int) -> tuple[attack.PixelAt
         a = attack.load(path)
         _check_cached_config(a, config, path)
         return a, a.provenance["search_seconds"]
-    starts = _starting_attacks(num_pixels)
+    room = config.population - (2 if config.inject_baselines else 0)  # OPS and Jacobsen too
+    starts = _starting_attacks(num_pixels, room)
     t = time.time()
     result = search.run(dataset, config, seed_attacks=tuple(starts))
     seconds = time.time() - t
