@@ -101,8 +101,7 @@ def evoshift_attack(dataset, num_pixels: int, seed: int) -> tuple[attack.PixelAt
         a = attack.load(path)
         _check_cached_config(a, config, path)
         return a, a.provenance["search_seconds"]
-    room = config.population - (2 if config.inject_baselines else 0)  # OPS and Jacobsen too
-    starts = _starting_attacks(num_pixels, room)
+    starts = _starting_attacks(num_pixels, search.seed_attack_room(config))
     t = time.time()
     result = search.run(dataset, config, seed_attacks=tuple(starts))
     seconds = time.time() - t

@@ -20,7 +20,7 @@ import os
 import numpy as np
 from absl import app, flags
 
-from evoshift_tf import attack, baselines, data, search, strength
+from evoshift_tf import attack, baselines, data, search, strength, summary
 from evoshift_tf.search import scorer
 
 FLAGS = flags.FLAGS
@@ -47,11 +47,6 @@ def reference_attacks(ds) -> dict[str, attack.PixelAttack]:
     return out
 
 
-def spearman(a, b) -> float:
-    ra, rb = (np.argsort(np.argsort(v)).astype(float) for v in (a, b))
-    return float(np.corrcoef(ra, rb)[0, 1])
-
-
 def main(argv):
     del argv
     ds = data.load("fashion_mnist")
@@ -62,14 +57,13 @@ def main(argv):
     results = {"victim_clean_test_accuracy": dict(zip(attacks, truth.tolist())), "configs": []}
     for text in FLAGS.configs:
         cfg = search.SearchConfig(**json.loads(text))
-        fit_pool, hold = data.holdout_split(ds.train, cfg.holdout_per_class, 10, seed=cfg.seed)
-        fit = data.balanced_subset(fit_pool, cfg.per_class, 10, seed=cfg.seed)
+        _, fit, hold = search.search_split(ds, cfg)
         ev = scorer.PopulationEvaluator(fit, hold, ds.info, len(attacks), cfg.evaluator_config())
         runs = [ev(genomes, g) for g in range(FLAGS.repeats)]
         stats = {"cost": np.mean([r.costs for r in runs], 0),
                  "semantic": np.mean([r.semantic for r in runs], 0),
                  "heldout_clean_ce": -np.mean([r.stats.clean_ce for r in runs], 0)}
-        row = {"config": json.loads(text), **{k: spearman(v, truth) for k, v in stats.items()}}
+        row = {"config": json.loads(text), **{k: summary.rank_correlation(v, truth) for k, v in stats.items()}}
         results["configs"].append(row)
         print(f"{text:45s} " + "  ".join(f"{k} {v:+.2f}" for k, v in row.items() if k != "config"))
     os.makedirs("benchmarks/results", exist_ok=True)

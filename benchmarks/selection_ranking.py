@@ -48,9 +48,7 @@ def finalists(dataset, seed: int) -> list[attack.PixelAttack]:
         names = sorted(os.listdir(folder), key=lambda n: int(n.split(".")[0]))
         return [attack.load(os.path.join(folder, n)) for n in names]
     config = search.SearchConfig(seed=seed, selection_repeats=1)
-    fit_pool, holdout = data.holdout_split(dataset.train, config.holdout_per_class,
-                                           dataset.info.num_classes, seed=seed)
-    fit = data.balanced_subset(fit_pool, config.per_class, dataset.info.num_classes, seed=seed)
+    _, fit, holdout = search.search_split(dataset, config)
     evaluator = scorer.PopulationEvaluator(fit, holdout, dataset.info, config.population,
                                            config.evaluator_config())
     asked = []
@@ -70,19 +68,11 @@ def finalists(dataset, seed: int) -> list[attack.PixelAttack]:
     return attacks
 
 
-def spearman(a, b) -> float:
-    ra, rb = (np.argsort(np.argsort(v)).astype(float) for v in (a, b))
-    return float(np.corrcoef(ra, rb)[0, 1])
-
-
 def rescored(dataset, attacks, seed: int, per_class: int) -> dict[str, np.ndarray]:
     """Every statistic of ``attacks`` re-scored as the selection does, averaged over repeats."""
     config = search.SearchConfig(seed=seed)
-    info = dataset.info
-    fit_pool, holdout = data.holdout_split(dataset.train, config.holdout_per_class,
-                                           info.num_classes, seed=seed)
-    fit = data.balanced_subset(fit_pool, per_class, info.num_classes, seed=seed)
-    evaluator = scorer.PopulationEvaluator(fit, holdout, info, len(attacks),
+    _, fit, holdout = search.search_split(dataset, config, per_class)
+    evaluator = scorer.PopulationEvaluator(fit, holdout, dataset.info, len(attacks),
                                            config.evaluator_config())
     genomes = np.stack([attack.encode(a) for a in attacks])
     runs = [evaluator(genomes, config.generations + r) for r in range(FLAGS.repeats)]
@@ -101,8 +91,8 @@ def main(argv):
             cached = {(r["seed"], r["finalist"]): r["victim_clean_test_accuracy"]
                       for r in json.load(f)["finalists"]}
     finalist_rows = []
-    for seed in seeds:
-        attacks = finalists(dataset, seed)
+    found = {seed: finalists(dataset, seed) for seed in seeds}
+    for seed, attacks in found.items():
         if not all((seed, i) in cached for i in range(len(attacks))):
             judged = strength.judge(attacks, dataset, strength.JudgeRecipe(epochs=FLAGS.victim_epochs))
             cached.update({(seed, i): r["clean_test_accuracy"] for i, r in enumerate(judged)})
@@ -111,12 +101,11 @@ def main(argv):
     rules = []
     for per_class in (int(p) for p in FLAGS.per_class):
         per_seed = {}
-        for seed in seeds:
-            attacks = finalists(dataset, seed)
+        for seed, attacks in found.items():
             victims = np.array([cached[seed, i] for i in range(len(attacks))])
             per_seed[seed] = (victims, rescored(dataset, attacks, seed, per_class))
         for name in STATISTICS:
-            rho = [spearman(stats[name], v) for v, stats in per_seed.values()]
+            rho = [summary.rank_correlation(stats[name], v) for v, stats in per_seed.values()]
             picked = [float(v[int(np.argmin(stats[name]))]) for v, stats in per_seed.values()]
             rules.append({"per_class": per_class, "statistic": name, "spearman": rho,
                           "picked_victim": picked, "picked_mean": float(np.mean(picked))})

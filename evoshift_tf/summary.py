@@ -87,6 +87,12 @@ def fmt(row: dict, key: str, scale: float = 1.0, digits: int = 3) -> str:
     return f"{row[f'{key}_mean'] * scale:.{digits}f} ± {row[f'{key}_std'] * scale:.{digits}f}"
 
 
+def rank_correlation(a: Sequence[float], b: Sequence[float]) -> float:
+    """Spearman's rank correlation of two equally long sequences (ties ranked by position)."""
+    ra, rb = (np.argsort(np.argsort(v)).astype(float) for v in (a, b))
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """A Markdown table of ready-made cells (the one place that writes ``| a | b |`` lines)."""
     line = lambda cells: "| " + " | ".join(str(c) for c in cells) + " |"  # noqa: E731

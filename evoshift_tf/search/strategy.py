@@ -330,9 +330,7 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
         ``N_p - 1`` attack; with ``config.inject_baselines`` One-Pixel Shortcut and Jacobsen too.
     """
     info = dataset.info
-    fit_pool, holdout = data_lib.holdout_split(dataset.train, config.holdout_per_class,
-                                               info.num_classes, seed=config.seed)
-    fit = data_lib.balanced_subset(fit_pool, config.per_class, info.num_classes, seed=config.seed)
+    fit_pool, fit, holdout = search_split(dataset, config)
     own_evaluator = evaluator is None
     if own_evaluator:
         evaluator = PopulationEvaluator(fit, holdout, info, config.population,
@@ -390,6 +388,27 @@ def _result(strategy: Strategy, evaluator) -> SearchResult:
     return SearchResult(best, best_cost, state["history"], cfg_dict, selection)
 
 
+def search_split(dataset: data_lib.Dataset, config: SearchConfig, per_class: int | None = None
+                 ) -> tuple[data_lib.Split, data_lib.Split, data_lib.Split]:
+    """(fit pool, fit set, held-out set) of ``dataset.train`` as the search with ``config`` uses
+    them: ``holdout_per_class`` images per class held out, ``per_class`` (default
+    ``config.per_class``) fit images per class drawn from the rest; the test split is unused."""
+    n = dataset.info.num_classes
+    fit_pool, holdout = data_lib.holdout_split(dataset.train, config.holdout_per_class, n,
+                                               seed=config.seed)
+    fit = data_lib.balanced_subset(fit_pool, per_class or config.per_class, n, seed=config.seed)
+    return fit_pool, fit, holdout
+
+
+BASELINE_STARTS = ("ops", "jacobsen")   # evaluated in the first generation (inject_baselines)
+
+
+def seed_attack_room(config: SearchConfig) -> int:
+    """How many of the caller's ``seed_attacks`` the first generation evaluates beside the
+    baselines; :func:`starting_attacks` keeps only the first ``population`` starts."""
+    return config.population - (len(BASELINE_STARTS) if config.inject_baselines else 0)
+
+
 def starting_attacks(config: SearchConfig, fit_pool: data_lib.Split, info,
                       seed_attacks) -> list[attack_lib.PixelAttack]:
     """The known attacks the first generation evaluates (Sec. VIII-A baselines and the caller's),
@@ -398,7 +417,7 @@ def starting_attacks(config: SearchConfig, fit_pool: data_lib.Split, info,
     if config.inject_baselines:
         from evoshift_tf import baselines
         starts += [baselines.get(name, fit_pool, info.num_classes, config.num_pixels)
-                   for name in ("ops", "jacobsen")]
+                   for name in BASELINE_STARTS]
     return starts[:config.population]
 
 

@@ -84,3 +84,9 @@ def test_text_table_aligns_columns():
                                  "clean          14.4201",
                                  "evoshift_np10         "]
     assert summary.text_table([], ["arm"]).splitlines() == ["arm", "---"]
+
+
+def test_rank_correlation_is_spearman_on_a_hand_computed_case():
+    # ranks (0, 1, 2, 3) and (0, 2, 1, 3): d^2 = 2, rho = 1 - 6 * 2 / (4 * 15) = 0.8
+    assert summary.rank_correlation([1, 2, 3, 4], [10, 30, 20, 40]) == pytest.approx(0.8)
+    assert summary.rank_correlation([3, 2, 1], [0.1, 0.5, 0.9]) == pytest.approx(-1.0)
