@@ -338,7 +338,7 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
     strategy = Strategy.restore(checkpoint_dir, config, info) if checkpoint_dir else None
     if strategy is None:
         starts = starting_attacks(config, fit_pool, info, seed_attacks)
-        strategy = Strategy(config, info, starts, kept=min(len(seed_attacks), len(starts)))
+        strategy = Strategy(config, info, starts, kept=len(seed_attacks))
     else:
         logging.info("resuming search at generation %d from %s", strategy.generation,
                      checkpoint_dir)
@@ -405,20 +405,30 @@ BASELINE_STARTS = ("ops", "jacobsen")   # evaluated in the first generation (inj
 
 def seed_attack_room(config: SearchConfig) -> int:
     """How many of the caller's ``seed_attacks`` the first generation evaluates beside the
-    baselines; :func:`starting_attacks` keeps only the first ``population`` starts."""
+    baselines; :func:`starting_attacks` refuses more."""
     return config.population - (len(BASELINE_STARTS) if config.inject_baselines else 0)
 
 
 def starting_attacks(config: SearchConfig, fit_pool: data_lib.Split, info,
                       seed_attacks) -> list[attack_lib.PixelAttack]:
     """The known attacks the first generation evaluates (Sec. VIII-A baselines and the caller's),
-    each with ``config.num_pixels`` pixels."""
+    each with ``config.num_pixels`` pixels.
+
+    Raises:
+      ValueError: more ``seed_attacks`` than :func:`seed_attack_room` leaves beside the
+        baselines (they would not all be evaluated).
+    """
+    room = seed_attack_room(config)
+    if len(seed_attacks) > room:
+        raise ValueError(
+            f"{len(seed_attacks)} seed attacks, but a population of {config.population} has "
+            f"room for {room} beside the baselines: pass at most {room} or raise population")
     starts = [attack_lib.extend(a, config.num_pixels) for a in seed_attacks]
     if config.inject_baselines:
         from evoshift_tf import baselines
         starts += [baselines.get(name, fit_pool, info.num_classes, config.num_pixels)
                    for name in BASELINE_STARTS]
-    return starts[:config.population]
+    return starts
 
 
 def _initial_state(config: SearchConfig, info, starts: list, kept: int = 0) -> dict:

@@ -84,6 +84,17 @@ def test_injected_baselines_are_evaluated_in_the_first_generation(tiny_gray):
     assert decoded[2].equals(baselines.get("jacobsen", fit_pool, info.num_classes, 1))
 
 
+def test_more_seed_attacks_than_the_population_holds_is_refused(tiny_gray):
+    info = tiny_gray.info
+    cfg = _config(population=4)                                   # room for 2 beside OPS, Jacobsen
+    seeds = tuple(attack.random_attack(info.num_classes, 1, info.image_shape, seed=s)
+                  for s in range(3))
+    with pytest.raises(ValueError, match="room for 2"):
+        search.run(tiny_gray, cfg, evaluator=_Recorder(info.num_classes), seed_attacks=seeds)
+    assert search.seed_attack_room(cfg) == 2
+    assert search.seed_attack_room(_config(population=4, inject_baselines=False)) == 4
+
+
 def test_recombine_takes_each_class_block_from_its_best_candidate():
     genomes = np.arange(2 * 3 * 2, dtype=float).reshape(2, 6)     # P=2, C=3, block of 2
     credit = np.array([[0.1, 0.9, 0.2], [0.5, 0.3, np.nan]])
