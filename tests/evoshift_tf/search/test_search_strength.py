@@ -255,6 +255,7 @@ def test_finalists_are_re_scored_on_selection_per_class_images_with_the_selectio
 def test_selection_defaults_and_bad_values():
     cfg = search.SearchConfig()
     assert (cfg.selection_per_class, cfg.selection_term, cfg.selection_repeats) == (2000, "score", 2)
+    assert cfg.per_class == 1000                                  # README, "Search budget"
     with pytest.raises(ValueError, match="selection_per_class"):
         _config(selection_per_class=-1)
     with pytest.raises(ValueError, match="selection_term"):
