@@ -336,17 +336,17 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
     """
     info = dataset.info
     fit_pool, fit, holdout = search_split(dataset, config)
-    own_evaluator = evaluator is None
-    if own_evaluator:
-        evaluator = PopulationEvaluator(fit, holdout, info, config.population,
-                                        config.evaluator_config(), monitor)
     strategy = Strategy.restore(checkpoint_dir, config, info) if checkpoint_dir else None
-    if strategy is None:
+    if strategy is None:     # bad seed attacks are refused before any model is built
         starts = starting_attacks(config, fit_pool, info, seed_attacks)
         strategy = Strategy(config, info, starts, kept=len(seed_attacks))
     else:
         logging.info("resuming search at generation %d from %s", strategy.generation,
                      checkpoint_dir)
+    own_evaluator = evaluator is None
+    if own_evaluator:
+        evaluator = PopulationEvaluator(fit, holdout, info, config.population,
+                                        config.evaluator_config(), monitor)
     while not strategy.done:
         start = time.time()
         genomes = strategy.ask()
