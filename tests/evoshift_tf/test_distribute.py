@@ -65,7 +65,9 @@ json.dump(out, open(sys.argv[1], "w"))
 
 def test_mirrored_two_logical_cpus_matches_default_strategy(tmp_path):
     out = tmp_path / "out.json"
-    r = subprocess.run([sys.executable, "-c", MIRRORED_VS_DEFAULT, str(out)], env=_env(),
+    # GPUs hidden: "mirrored" prefers them, and this test is about two logical CPUs
+    r = subprocess.run([sys.executable, "-c", MIRRORED_VS_DEFAULT, str(out)],
+                       env=_env(CUDA_VISIBLE_DEVICES=""),
                        cwd=REPO, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.load(open(out))

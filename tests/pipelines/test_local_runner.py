@@ -26,11 +26,18 @@ def test_pipeline_runs_end_to_end_and_reuses_steps(tmp_path, npz_dataset):
         assert os.path.getsize(os.path.join(root, "report", "report", png)) > 1000
     again = local_runner.run(_pipeline(npz_dataset), root)
     assert all(t["status"] == "reused" for t in again.values())
-    # A changed search parameter reruns the search and everything downstream of it only.
-    changed = local_runner.run(_pipeline(npz_dataset, sigma0=0.2), root)
+    # A changed search parameter reruns the search and everything downstream of it only
+    # (without the injected baselines, which the tiny search returns, the attack changes).
+    attack_file = os.path.join(local_runner.output_dir(root, "search", "attack"), "attack.json")
+    before = open(attack_file).read()
+    changed = local_runner.run(_pipeline(npz_dataset, sigma0=0.2, inject_baselines=False), root)
     assert changed["search"]["status"] == "ran"
+    assert json.loads(open(attack_file).read())["positions"] != json.loads(before)["positions"]
     assert changed["train_clean_s0"]["status"] == "reused"
     assert changed["train_random_s0"]["status"] == "reused"
+    downstream = [n for n in changed if n.startswith(("poison_evoshift", "train_evoshift"))]
+    assert downstream and all(changed[n]["status"] == "ran" for n in downstream)
+    assert changed["report"]["status"] == "ran"
 
 
 def test_bad_wiring_fails_before_any_work(tmp_path, npz_dataset):

@@ -2,6 +2,8 @@
 construction, baselines injected into the first generation, per-class recombination, precision
 by CPU flags, and no look at the test set."""
 
+import dataclasses
+
 import cma
 import numpy as np
 import pytest
@@ -220,12 +222,25 @@ def test_a_repeat_that_moves_every_finalist_together_is_not_noise():
     assert _keep_start_unless_beaten(costs, [False, True, False], margin=5.0) == 0
 
 
+class _Drifting(_Recorder):
+    """Each generation's weights shift every cost by ``generation`` (as real weights do)."""
+
+    def __call__(self, genomes, generation):
+        result = super().__call__(genomes, generation)
+        return dataclasses.replace(result, costs=result.costs + generation)
+
+
 def test_final_selection_compares_re_scored_costs_only(tiny_gray):
     """A candidate's first cost (its own generation's weights) does not enter its average."""
     result = search.run(tiny_gray, _config(generations=2, population=4),
-                        evaluator=_Recorder(tiny_gray.info.num_classes))
+                        evaluator=_Drifting(tiny_gray.info.num_classes))
+    first_scored = [row for row in result.selection if row["first_cost"] is not None]
+    assert first_scored
     for row in result.selection:
         assert row["average"] == pytest.approx(np.mean(row["reevaluated_costs"]))
+    for row in first_scored:       # re-scored in generations 2 and 3, first scored in 0 or 1
+        assert row["average"] != pytest.approx(np.mean([row["first_cost"]]
+                                                       + row["reevaluated_costs"]))
     chosen = [row for row in result.selection if row["chosen"]]
     assert result.best_cost == pytest.approx(min(r["average"] for r in result.selection))
     assert len(chosen) == 1 and chosen[0]["average"] == pytest.approx(result.best_cost)

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 
@@ -41,7 +42,10 @@ def test_resume_equals_uninterrupted(tiny_gray, tmp_path):
     with pytest.raises(_Killed):
         search.run(tiny_gray, cfg, checkpoint_dir=ckpt, callbacks=(kill_after_two,))
     assert json.load(open(os.path.join(ckpt, "search_state.json")))["generation"] == 2
-    resumed = search.run(tiny_gray, cfg, checkpoint_dir=ckpt)
+    ran = []
+    resumed = search.run(tiny_gray, cfg, checkpoint_dir=ckpt,
+                         callbacks=(lambda row: ran.append(row["generation"]),))
+    assert ran == [2]                       # generations 0 and 1 came from the checkpoint
     assert resumed.best_attack.equals(straight.best_attack)
     np.testing.assert_allclose([h["best_cost"] for h in resumed.history],
                                [h["best_cost"] for h in straight.history], rtol=1e-6)
@@ -70,3 +74,13 @@ def test_checkpoint_from_another_config_is_refused(tiny_gray, tmp_path):
 def test_bad_config_is_rejected_before_work(bad):
     with pytest.raises(ValueError):
         search.SearchConfig(**bad)
+
+
+def test_seconds_left_counts_the_remaining_generations_and_the_final_selection():
+    cfg = search.SearchConfig()            # 20 generations of 8; 16 finalists re-scored twice
+    # 5 generations in 50 s: 15 more at 10 s, then 2 repeats x 2 batches x 2,000/1,000 images
+    assert search.seconds_left(cfg, 5, 50.0) == pytest.approx(150 + 2 * 2 * 2 * 10)
+    assert search.seconds_left(dataclasses.replace(cfg, reevaluate=False), 5, 50.0) == \
+        pytest.approx(150)
+    assert search.seconds_left(dataclasses.replace(cfg, selection_per_class=0), 20, 200.0) == \
+        pytest.approx(2 * 2 * 1 * 10)

@@ -97,6 +97,7 @@ def test_attack_cache_misses_for_another_dataset_of_the_same_shape(tiny_gray, sh
         return config
 
     attacks_lib.evoshift_attacks(other, [1], (), cache_dir=str(tmp_path), config_fn=config_fn)
+    assert searched == [1]
     assert attacks_lib.cache_key(other.info, config) != attacks_lib.cache_key(tiny_gray.info,
                                                                                config)
     assert (tmp_path / attacks_lib.cache_key(other.info, config)).exists()   # searched anew

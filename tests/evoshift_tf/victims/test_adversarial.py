@@ -29,14 +29,19 @@ def test_pgd_stays_in_the_eps_ball_and_pixel_range_and_raises_the_loss(tiny_gray
         adversarial.pgd_linf(model, x, y, eps=-1.0)
 
 
-def test_adversarial_training_runs_under_the_default_strategy(tiny_gray):
+def test_adversarial_training_runs_under_the_default_strategy(tiny_gray, monkeypatch):
     info = tiny_gray.info
     build = lambda: models.get("graynet", info.image_shape, info.num_classes,  # noqa
                                preprocessing=defenses.get("jpeg10_test"))
     cfg = training.TrainConfig(epochs=1, batch_size=32, adversarial_steps=2)
+    traced = []
+    real = adversarial.pgd_linf
+    monkeypatch.setattr(adversarial, "pgd_linf",
+                        lambda *a, **k: traced.append(a[4:6]) or real(*a, **k))
     res = training.train(build, tiny_gray.train.x, tiny_gray.train.y, cfg,
                          strategy=training.make_strategy("default"),
                          eval_sets={"test": (tiny_gray.test.x, tiny_gray.test.y)})
     assert np.isfinite(res.history[0]["loss"]) and 0 <= res.history[0]["test_accuracy"] <= 1
+    assert traced and traced[0][1] == 2            # the step attacked its batch, with 2 steps
     with pytest.raises(ValueError, match="adversarial"):
         training.TrainConfig(adversarial_eps=8.0)            # 0..255 scale by mistake

@@ -26,10 +26,13 @@ def test_seeded_and_resumable(tiny_gray, tmp_path):
     x, y = tiny_gray.train.x, tiny_gray.train.y
     straight = training.train(_build(info), x, y, cfg)
     ckpt = str(tmp_path / "ckpt")
-    training.train(_build(info), x, y, training.TrainConfig(epochs=2, batch_size=32, seed=4),
-                   checkpoint_dir=ckpt)
+    first = training.train(_build(info), x, y,
+                           training.TrainConfig(epochs=2, batch_size=32, seed=4),
+                           checkpoint_dir=ckpt)
     resumed = training.train(_build(info), x, y, cfg, checkpoint_dir=ckpt)
     assert len(resumed.history) == 3
+    # epochs 1-2 are the checkpointed run's rows (their wall times too): not trained again
+    assert resumed.history[:2] == first.history
     for a, b in zip(straight.model.get_weights(), resumed.model.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
@@ -56,10 +59,14 @@ def test_local_cluster_tf_configs_give_each_worker_its_index():
 
 def test_mixing_trains_on_soft_labels(tiny_gray):
     info = tiny_gray.info
-    for mixing in ("mixup", "cutmix"):
+    losses = {}
+    for mixing in ("none", "mixup", "cutmix"):
         res = training.train(_build(info), tiny_gray.train.x, tiny_gray.train.y,
                              training.TrainConfig(epochs=1, batch_size=32, mixing=mixing))
-        assert np.isfinite(res.history[0]["loss"])
+        losses[mixing] = res.history[0]["loss"]
+    assert all(np.isfinite(v) for v in losses.values())
+    # same seed and batches: only the mixed images and soft labels differ, and they are harder
+    assert losses["mixup"] > losses["none"] and losses["cutmix"] > losses["none"]
     with pytest.raises(ValueError, match="mixing"):
         training.TrainConfig(mixing="mosaic")
 
