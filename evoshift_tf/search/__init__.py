@@ -7,9 +7,9 @@
 
 from evoshift_tf.search.strategy import (CheckpointError, SearchConfig, SearchResult, Strategy,
                                          load_checkpoint, recombine, run, save_checkpoint,
-                                         search_mean, search_split, seed_attack_room,
-                                         starting_attacks)
+                                         search_mean, search_split, seconds_left,
+                                         seed_attack_room, starting_attacks)
 
 __all__ = ["CheckpointError", "SearchConfig", "SearchResult", "Strategy", "load_checkpoint",
            "recombine", "run", "save_checkpoint", "search_mean", "search_split",
-           "seed_attack_room", "starting_attacks"]
+           "seconds_left", "seed_attack_room", "starting_attacks"]

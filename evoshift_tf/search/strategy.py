@@ -354,15 +354,31 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
         row = strategy.tell(genomes, result, time.time() - start)
         if checkpoint_dir:
             strategy.save(checkpoint_dir)
-        logging.info("generation %d/%d  best %.4f  mean %.4f  best so far %.4f  %.0fs",
-                     strategy.generation, config.generations, row["best_cost"],
-                     row["mean_cost"], row["best_so_far_cost"], row["elapsed_s"])
+        logging.info("generation %d/%d  best %.4f  mean %.4f  best so far %.4f  %.0fs, "
+                     "about %.0fs left", strategy.generation, config.generations,
+                     row["best_cost"], row["mean_cost"], row["best_so_far_cost"],
+                     row["elapsed_s"], seconds_left(config, strategy.generation,
+                                                    row["elapsed_s"]))
         for cb in callbacks:
             cb(row)
     if own_evaluator and config.reevaluate:    # the finalists' re-scoring (same models)
         evaluator = evaluator.rescorer(selection_fit(config, fit_pool, info),
                                        config.selection_term)
     return _result(strategy, evaluator)
+
+
+def seconds_left(config: SearchConfig, generation: int, elapsed_s: float) -> float:
+    """Estimated wall seconds until :func:`run` returns, once ``generation`` generations have
+    taken ``elapsed_s``: the rest at their mean time, plus the final selection (each repeat
+    trains every population-sized batch of finalists once, on ``selection_per_class`` instead
+    of ``per_class`` images per class)."""
+    per_generation = elapsed_s / max(generation, 1)
+    left = (config.generations - generation) * per_generation
+    if config.reevaluate:
+        batches = -(-config.finalist_count // config.population)
+        images = (config.selection_per_class or config.per_class) / config.per_class
+        left += config.selection_repeats * batches * images * per_generation
+    return left
 
 
 def selection_fit(config: SearchConfig, fit_pool: data_lib.Split, info) -> data_lib.Split | None:
