@@ -83,6 +83,9 @@ class SearchConfig(EvaluatorConfig):
         from the known attacks. The ``seed_attacks`` are also finalists of the final selection
         whatever their first score, so the search returns none weaker than them by its own
         (averaged) measure.
+      start_sigma: 0 (the default): the search distribution starts at a uniform draw with step
+        ``sigma0``. Above 0, and with ``seed_attacks``: it starts at the first of them with step
+        ``start_sigma``, a local search around a known attack instead of a global one.
     """
 
     population: int = 8
@@ -99,6 +102,7 @@ class SearchConfig(EvaluatorConfig):
     start_margin: float = 1.0
     recombine: bool = True
     inject_baselines: bool = True
+    start_sigma: float = 0.0
 
     def __post_init__(self):
         checks = {"population": self.population >= 2, "generations": self.generations >= 1,
@@ -109,6 +113,7 @@ class SearchConfig(EvaluatorConfig):
                   "selection_repeats": self.selection_repeats >= 1,
                   "start_margin": self.start_margin >= 0,
                   "selection_per_class": self.selection_per_class >= 0,
+                  "start_sigma": 0.0 <= self.start_sigma <= 1.0,
                   "finalists": self.finalists == 0 or self.finalists >= 2}
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
@@ -457,9 +462,12 @@ def _initial_state(config: SearchConfig, info, starts: list, kept: int = 0) -> d
     first ask; the first ``kept`` of them are finalists of the final selection whatever their
     first cost."""
     dim = attack_lib.genome_size(info.num_classes, config.num_pixels, info.channels)
-    # The mean starts at a uniform draw: the random-placement baseline with the same seed.
-    x0 = np.random.default_rng(config.seed).uniform(size=dim)
-    es = cma.CMAEvolutionStrategy(x0, config.sigma0, {
+    # The mean starts at a uniform draw (the random-placement baseline with the same seed), or
+    # at the caller's first starting attack for a local search (``config.start_sigma``).
+    x0, sigma0 = np.random.default_rng(config.seed).uniform(size=dim), config.sigma0
+    if config.start_sigma and kept:
+        x0, sigma0 = attack_lib.encode(starts[0]), config.start_sigma
+    es = cma.CMAEvolutionStrategy(x0, sigma0, {
         "bounds": [0.0, 1.0], "popsize": config.population, "seed": config.seed + 1,
         "verbose": -9, "maxiter": config.generations, "CMA_diagonal": config.diagonal})
     if starts:

@@ -86,6 +86,23 @@ def test_injected_baselines_are_evaluated_in_the_first_generation(tiny_gray):
     assert decoded[2].equals(baselines.get("jacobsen", fit_pool, info.num_classes, 1))
 
 
+def test_start_sigma_searches_around_the_first_starting_attack(tiny_gray):
+    info = tiny_gray.info
+    start = attack.random_attack(info.num_classes, 1, info.image_shape, seed=9)
+    centre = attack.encode(start)
+
+    def sampled_distance(**kw):      # generation 0's own samples (after the 3 injected starts)
+        rec = _Recorder(info.num_classes)
+        search.run(tiny_gray, _config(generations=1, population=8, **kw), evaluator=rec,
+                   seed_attacks=(start,))
+        return np.abs(rec.asked[0][1][3:] - centre).mean()
+
+    assert sampled_distance(start_sigma=0.02) < 0.03            # near the start
+    assert sampled_distance() > 0.2                              # a uniform draw, sigma0 0.3
+    with pytest.raises(ValueError, match="start_sigma"):
+        _config(start_sigma=1.5)
+
+
 def test_more_seed_attacks_than_the_population_holds_is_refused(tiny_gray):
     info = tiny_gray.info
     cfg = _config(population=4)                                   # room for 2 beside OPS, Jacobsen
