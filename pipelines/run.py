@@ -1,6 +1,6 @@
 """The main job: the EvoShift pipeline, run locally into a run folder.
 
-    python -m pipelines.run                       # Fashion-MNIST, default budget (6-10 min on 2 AVX-512 cores)
+    python -m pipelines.run                       # Fashion-MNIST, default budget (README, "Time")
     python -m pipelines.run --preset=smoke        # a minute: tiny subsets, for trying the tools
     python -m pipelines.run --preset=paper        # larger search budget and 30 victim epochs
     python -m pipelines.run --pipeline=sweep --preset=smoke        # one search, victims per recipe
