@@ -99,7 +99,7 @@ def test_start_sigma_searches_around_the_first_starting_attack(tiny_gray):
 
     assert sampled_distance(start_sigma=0.02) < 0.03            # near the start
     assert sampled_distance(start_sigma=0) > 0.2                 # a uniform draw, sigma0 0.3
-    assert search.SearchConfig().start_sigma == 0.05              # README, "How strong"
+    assert search.SearchConfig().start_sigma == 0.0               # off by default (measured)
     with pytest.raises(ValueError, match="start_sigma"):
         _config(start_sigma=1.5)
 
