@@ -99,13 +99,16 @@ def main(argv):
                for s in FLAGS.search_seeds}
     grown = grown_attacks(sources, FLAGS.num_pixels)
     dataset = data.load(FLAGS.dataset)
-    cached = json.load(open(FLAGS.out))["rows"] if os.path.exists(FLAGS.out) else []
+    cached = []
+    if os.path.exists(FLAGS.out):
+        with open(FLAGS.out) as f:
+            cached = json.load(f)["rows"]
     rows = [r for r in cached if r["num_pixels"] == FLAGS.num_pixels
             and r["victim_epochs"] == FLAGS.victim_epochs]
+    done = {(r["rule"], r["search_seed"], r["victim_seed"]) for r in rows}
     recipe = strength.JudgeRecipe(epochs=FLAGS.victim_epochs)
     for v in (int(s) for s in FLAGS.victim_seeds):
-        todo = [k for k in grown if not any((r["rule"], r["search_seed"], r["victim_seed"])
-                                            == (*k, v) for r in rows)]
+        todo = [k for k in grown if (*k, v) not in done]
         if not todo:
             continue
         logging.info("victim seed %d: %d victims together", v, len(todo))
