@@ -47,8 +47,10 @@ def judge(attacks: list[attack_lib.PixelAttack | None], dataset: data_lib.Datase
           recipe: JudgeRecipe = JudgeRecipe(), victim_seed: int = 0) -> list[dict]:
     """One victim per attack (``None`` = clean training), trained together.
 
-    Returns one dict per attack: ``clean_test_accuracy``, ``alpha_S`` and, for attacks,
-    ``overlay_accuracy`` and ``alpha_N`` (on ``recipe.overlay_images`` seeded test images).
+    Returns one dict per attack: ``clean_test_accuracy``, ``alpha_S``, ``clean_confusion``
+    (``[C][C]`` list: the fraction of clean test images of true class ``i`` predicted as ``j``)
+    and, for attacks, ``overlay_accuracy`` and ``alpha_N`` (on ``recipe.overlay_images`` seeded
+    test images).
     """
     info = dataset.info
     if recipe.model not in SPECS:
@@ -65,9 +67,11 @@ def judge(attacks: list[attack_lib.PixelAttack | None], dataset: data_lib.Datase
     x, y = tf.constant(dataset.train.x), tf.constant(dataset.train.y)
     trainer.fit(x, y, masks, patterns, recipe.epochs, seed=victim_seed)
     test_x, test_y = tf.constant(dataset.test.x), tf.constant(dataset.test.y)
-    acc = trainer.evaluate(test_x, test_y, masks, patterns, poisoned=False).clean_accuracy
+    stats = trainer.evaluate(test_x, test_y, masks, patterns, poisoned=False)
     rows = [{"clean_test_accuracy": float(a),
-             "alpha_S": metrics.semantic_sensitivity(float(a), info.num_classes)} for a in acc]
+             "alpha_S": metrics.semantic_sensitivity(float(a), info.num_classes),
+             "clean_confusion": c.tolist()}
+            for a, c in zip(stats.clean_accuracy, stats.clean_confusion)]
     overlay = _overlay_accuracy(trainer, dataset.test, masks, patterns, info.num_classes,
                                 recipe.overlay_images, victim_seed)
     for row, a, o in zip(rows, attacks, overlay):
@@ -87,3 +91,21 @@ def _overlay_accuracy(trainer, test: data_lib.Split, masks, patterns, num_classe
     hits = [trainer.evaluate(x, tf.fill([x.shape[0]], tf.constant(k, tf.int64)), masks, patterns,
                              poisoned=True).poisoned_accuracy for k in range(num_classes)]
     return np.mean(hits, axis=0)
+
+
+def clean_destinations(confusion: np.ndarray) -> dict:
+    """Where a victim sends clean images, from its ``confusion [C, C]`` (rows: true class).
+
+    Returns ``destination`` (``[C]``: each true class's most predicted class), ``absorbing``
+    (the classes that are the destination of some other class, sorted) and
+    ``absorbing_own_accuracy`` (the clean accuracy the absorbing classes' own images contribute
+    with equal class shares: the floor a victim that sends every clean image to an absorbing
+    class of its own group keeps, 0.1 per absorbing class on a 10-class set).
+    """
+    confusion = np.asarray(confusion, dtype=np.float64)
+    num_classes = confusion.shape[0]
+    destination = np.argmax(confusion, axis=1)
+    absorbing = sorted({int(d) for k, d in enumerate(destination) if d != k})
+    own = float(sum(confusion[k, k] for k in absorbing) / num_classes)
+    return {"destination": destination.tolist(), "absorbing": absorbing,
+            "absorbing_own_accuracy": own}

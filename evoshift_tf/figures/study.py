@@ -101,3 +101,26 @@ def _lines(ax, summary, key, x, group, groups=None, scale: float = 1.0) -> None:
         ax.errorbar([s[x] for s in pts], np.array([s[f"{key}_mean"] for s in pts]) * scale,
                     yerr=np.array([s[f"{key}_std"] for s in pts]) * scale, marker="o",
                     capsize=3, label=g or key)
+
+
+def confusion_grid(path: str, confusions: dict, class_names: Sequence[str], title: str = "") -> None:
+    """One heat map per victim: ``confusions`` maps a panel title to ``[C, C]`` fractions (rows:
+    true class, columns: predicted class, each row summing to 1) of clean test images."""
+    names = list(confusions)
+    cols = min(4, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 3.1 * rows + 0.4), squeeze=False)
+    for ax in axes.ravel()[len(names):]:
+        ax.axis("off")
+    for ax, name in zip(axes.ravel(), names):
+        m = np.asarray(confusions[name])
+        ax.imshow(m, cmap="magma", vmin=0.0, vmax=1.0)
+        ticks = range(len(class_names))
+        ax.set_xticks(ticks), ax.set_yticks(ticks)
+        ax.set_xticklabels(class_names, rotation=90, fontsize=5)
+        ax.set_yticklabels(class_names, fontsize=5)
+        ax.set_xlabel("predicted", fontsize=6), ax.set_ylabel("true", fontsize=6)
+        ax.set_title(name, fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    save(fig, path)

@@ -85,6 +85,8 @@ class PopulationStats:
     clean_true_prob: mean softmax probability of the true class on clean images.
     class_true_prob: ``[P, C]``, the same per true class (NaN for a class with no image): the
       per-class credit the search recombines with.
+    clean_confusion: ``[P, C, C]``, fraction of the clean images of true class ``i`` predicted
+      as class ``j`` (rows sum to 1; NaN rows for a class with no image).
     """
 
     clean_ce: np.ndarray
@@ -93,6 +95,7 @@ class PopulationStats:
     poisoned_accuracy: np.ndarray
     clean_true_prob: np.ndarray
     class_true_prob: np.ndarray | None = None
+    clean_confusion: np.ndarray | None = None
 
 
 def _glorot_limit(fan_in: int, fan_out: int) -> float:
@@ -263,21 +266,27 @@ class PopulationClassifier:
         terms = (ce_c, ce_p, acc_c, acc_p, tf.exp(-ce_c))
         onehot = tf.one_hot(yb, self.num_classes, dtype=tf.float32)           # [B, C]
         per_class = tf.matmul(tf.exp(-ce_c), onehot)                          # [P, C]
+        predicted = tf.one_hot(tf.argmax(lc, -1), self.num_classes)           # [P, B, C]
+        confusion = tf.einsum("bi,pbj->pij", onehot, predicted)               # [P, C, C]
         return (tf.cast(tf.stack([tf.reduce_sum(t, axis=1) for t in terms]), tf.float64),
-                tf.cast(per_class, tf.float64), tf.cast(tf.reduce_sum(onehot, 0), tf.float64))
+                tf.cast(per_class, tf.float64), tf.cast(confusion, tf.float64),
+                tf.cast(tf.reduce_sum(onehot, 0), tf.float64))
 
     def _evaluate_impl(self, x, y, masks, patterns, poisoned: bool):
         n = tf.shape(y)[0]
         b = 500
         sums = tf.zeros([5, self.population], tf.float64)
         class_sums = tf.zeros([self.population, self.num_classes], tf.float64)
+        confusion = tf.zeros([self.population, self.num_classes, self.num_classes], tf.float64)
         counts = tf.zeros([self.num_classes], tf.float64)
         for s in tf.range((n + b - 1) // b):
             xb = tf.cast(x[s * b:(s + 1) * b], tf.float32)
-            batch, per_class, count = self._batch_sums(xb, y[s * b:(s + 1) * b], masks, patterns,
-                                                       poisoned)
-            sums, class_sums, counts = sums + batch, class_sums + per_class, counts + count
-        return sums / tf.cast(n, tf.float64), class_sums / counts
+            batch, per_class, conf, count = self._batch_sums(xb, y[s * b:(s + 1) * b], masks,
+                                                             patterns, poisoned)
+            sums, class_sums = sums + batch, class_sums + per_class
+            confusion, counts = confusion + conf, counts + count
+        return (sums / tf.cast(n, tf.float64), class_sums / counts,
+                confusion / counts[None, :, None])
 
     # ------------------------------------------------------------------ public API
 
@@ -299,8 +308,8 @@ class PopulationClassifier:
                  patterns: tf.Tensor, poisoned: bool = True) -> PopulationStats:
         """Per-candidate stats on clean ``x`` and, if ``poisoned``, on ``x`` poisoned with each
         candidate's attack (otherwise the poisoned fields are NaN and cost half the time)."""
-        s, per_class = self._evaluate(x, y, masks, patterns, bool(poisoned))
-        return PopulationStats(*s.numpy(), per_class.numpy())
+        s, per_class, confusion = self._evaluate(x, y, masks, patterns, bool(poisoned))
+        return PopulationStats(*s.numpy(), per_class.numpy(), confusion.numpy())
 
 
 class PopulationDiscriminator:

@@ -1,4 +1,5 @@
-"""Summary figures: a study result by its plot spec, the defense heat map, accuracy over N_p."""
+"""Summary figures: a study result by its plot spec, the defense heat map, accuracy over N_p,
+victims' clean confusion matrices."""
 
 import os
 
@@ -51,3 +52,15 @@ def test_accuracy_vs_num_pixels_draws_a_line_per_attack_on_a_log_axis(tmp_path, 
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["evoshift", "random"]
     line = ax.containers[0].lines[0]
     assert list(line.get_xdata()) == [1, 5] and np.allclose(line.get_ydata(), [0.4, 0.4])
+
+
+def test_confusion_grid_draws_one_panel_per_victim_and_blanks_the_rest(tmp_path, drawn):
+    eye, flat = np.eye(3), np.full((3, 3), 1 / 3)
+    path = str(tmp_path / "c.png")
+    figures.confusion_grid(path, {"clean": eye, "evoshift": flat, "ops": eye, "jacobsen": eye,
+                                  "random": flat}, ["a", "b", "c"], "where clean images go")
+    axes = drawn[0].axes
+    assert os.path.getsize(path) > 1000 and len(axes) == 8
+    assert [ax.get_title() for ax in axes[:5]] == ["clean", "evoshift", "ops", "jacobsen", "random"]
+    assert not any(ax.axison for ax in axes[5:])
+    np.testing.assert_allclose(axes[1].images[0].get_array(), flat)
