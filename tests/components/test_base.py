@@ -1,4 +1,7 @@
 import os
+import re
+import subprocess
+import sys
 
 import pytest
 
@@ -69,6 +72,10 @@ def test_attack_for_another_image_shape_is_refused(tmp_path, npz_dataset, tiny_c
 def test_search_component_cli_help_lists_every_parameter():
     for name, p in search.SPEC.parameters.items():
         assert p.help, f"parameter {name} has no help"
+    shown = subprocess.run([sys.executable, "-m", "components.search", "--help"],  # exits 1
+                           capture_output=True, text=True, timeout=300).stdout
+    flags = set(re.findall(r"^  --(?:\[no\])?(\w+):", shown, re.M))
+    assert flags >= {*search.SPEC.parameters, *search.SPEC.inputs, *search.SPEC.outputs}
 
 
 def test_content_hash_is_memoised_but_sees_a_same_size_edit(tmp_path):
