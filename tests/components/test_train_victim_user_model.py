@@ -56,6 +56,9 @@ def _train(ds, out, **params):
 def test_keras_file_victim_is_trained_from_scratch(tmp_path, dataset, tiny_gray):
     path = str(tmp_path / "mine.keras")
     original = user_cnn((12, 12, 1), 4)
+    for layer in original.layers:                 # a marker no fresh init or epoch comes near
+        if hasattr(layer, "kernel"):
+            layer.kernel.assign(np.full(layer.kernel.shape, 7.0, "float32"))
     original.save(path)
     out = str(tmp_path / "model")
     _train(dataset, out, model=path)
@@ -63,8 +66,9 @@ def test_keras_file_victim_is_trained_from_scratch(tmp_path, dataset, tiny_gray)
     trained = keras.saving.load_model(os.path.join(out, "model.keras"))
     assert trained.get_layer("user_cnn") is not None
     assert trained(tiny_gray.test.x[:3].astype("float32")).shape == (3, 4)
-    kernel = trained.get_layer("user_cnn").layers[-1].kernel.numpy()
-    assert not np.allclose(kernel, original.layers[-1].kernel.numpy())
+    for layer in trained.get_layer("user_cnn").layers:   # re-initialised, not fine-tuned
+        if hasattr(layer, "kernel"):
+            assert np.abs(layer.kernel.numpy()).max() < 3.0, layer.name
     assert [h["epoch"] for h in json.load(open(os.path.join(out, "history.json")))] == [1]
 
 

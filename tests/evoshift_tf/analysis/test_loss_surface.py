@@ -35,4 +35,11 @@ def test_sgd_vs_adam_endpoints_match_trained_models(tiny_gray):
     assert rows[1.0]["train_loss"] == pytest.approx(loss, rel=1e-4)
     assert rows[1.0]["train_accuracy"] == pytest.approx(acc)
     assert rows[0.0]["train_loss"] != pytest.approx(loss, rel=1e-3)
+    # alpha = 0 is the SGD model (lr 0.01) trained from the same init
+    sgd = training.train(lambda: models.get("graynet", d.info.image_shape, d.info.num_classes),
+                         d.train.x, d.train.y, training.TrainConfig(
+                             epochs=1, batch_size=32, seed=3, optimizer="sgd", learning_rate=0.01))
+    loss, acc = loss_surface.loss_and_accuracy(sgd.model, d.test.x, d.test.y)
+    assert rows[0.0]["test_loss"] == pytest.approx(loss, rel=1e-4)
+    assert rows[0.0]["test_accuracy"] == pytest.approx(acc)
     assert all(np.isfinite(r["test_loss"]) for r in out["rows"])
