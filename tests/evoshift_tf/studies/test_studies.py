@@ -25,12 +25,13 @@ def shortcut_attack(tiny_gray):
     return baselines.jacobsen_attack(4, 1, tiny_gray.info.image_shape)
 
 
-def test_run_settings_measures_and_aggregates_over_seeds(tiny_gray, budget, shortcut_attack):
+def test_run_settings_measures_and_aggregates_over_seeds(tiny_gray, shortcut_attack):
+    budget = runner.Budget.smoke(repeats=2, epochs=3, batch_size=16)
     rows = runner.run_settings(tiny_gray, [runner.Setting("clean", None, shortcut_attack),
                                            runner.Setting("attacked", shortcut_attack)], budget)
     assert [r["seed"] for r in rows] == [0, 1, 0, 1]
     for r in rows:
-        assert 0 <= r["clean_test_accuracy"] <= 1 and len(r["test_curve"]) == 1
+        assert 0 <= r["clean_test_accuracy"] <= 1 and len(r["test_curve"]) == 3
         assert r["alpha_S"] == pytest.approx((r["clean_test_accuracy"] - 0.25) / 0.75)
         assert -1 / 3 <= r["alpha_N"] <= 1 and len(r["per_class_accuracy"]) == 4
     summary = summary_lib.by_label(rows)
@@ -38,6 +39,9 @@ def test_run_settings_measures_and_aggregates_over_seeds(tiny_gray, budget, shor
     accs = [r["clean_test_accuracy"] for r in rows[2:]]
     assert summary[1]["clean_test_accuracy_mean"] == pytest.approx(np.mean(accs))
     assert summary[1]["clean_test_accuracy_std"] == pytest.approx(np.std(accs))
+    # the shortcut pixel is learned: clean accuracy falls, the pixel alone decides more often
+    assert summary[1]["clean_test_accuracy_mean"] < summary[0]["clean_test_accuracy_mean"] - 0.1
+    assert summary[1]["alpha_N_mean"] > summary[0]["alpha_N_mean"]
 
 
 def test_prepare_takes_class_balanced_subsets():
