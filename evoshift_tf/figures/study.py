@@ -103,7 +103,8 @@ def _lines(ax, summary, key, x, group, groups=None, scale: float = 1.0) -> None:
                     capsize=3, label=g or key)
 
 
-def confusion_grid(path: str, confusions: dict, class_names: Sequence[str], title: str = "") -> None:
+def confusion_grid(path: str, confusions: dict, class_names: Sequence[str],
+                   title: str = "") -> None:
     """One heat map per victim: ``confusions`` maps a panel title to ``[C, C]`` fractions (rows:
     true class, columns: predicted class, each row summing to 1) of clean test images."""
     names = list(confusions)
