@@ -152,6 +152,18 @@ class SearchConfig(EvaluatorConfig):
         base = dict(population=16, generations=40, per_class=2000, holdout_per_class=500, epochs=2)
         return cls(**{**base, **overrides})
 
+    @classmethod
+    def light(cls, **overrides) -> "SearchConfig":
+        """The main job's budget where the search trains in float32 on a CPU (no native
+        bfloat16, :func:`budget_for_this_machine`): 8 generations, and the best 7 candidates
+        seen plus the CMA-ES mean re-scored twice on 1,000 fit images per class. About a third
+        of the default's training. N_p = 1 victims of search seeds 0-2, three 5-epoch victims
+        each, the search in float32 (``benchmarks/results/attack_strength_light_search.json``):
+        0.224, 0.311, 0.310 (the default budget in float32: 0.224, 0.309, 0.244); with 6
+        generations 0.224, 0.366, 0.363."""
+        base = dict(generations=8, finalists=8, selection_per_class=1000)
+        return cls(**{**base, **overrides})
+
 
 @dataclasses.dataclass
 class SearchResult:
@@ -428,6 +440,22 @@ def search_split(dataset: data_lib.Dataset, config: SearchConfig, per_class: int
                                                seed=config.seed)
     fit = data_lib.balanced_subset(fit_pool, per_class or config.per_class, n, seed=config.seed)
     return fit_pool, fit, holdout
+
+
+BUDGETS = ("default", "light")
+"""Search budgets sized for a machine (:func:`budget_for_this_machine`)."""
+
+
+def budget_for_this_machine(has_gpu: bool | None = None, flags: frozenset[str] | None = None
+                            ) -> str:
+    """``default`` where the search trains in bfloat16 (a GPU, or a CPU with native bfloat16:
+    :func:`population.resolve_precision`), ``light`` (:meth:`SearchConfig.light`) where it
+    trains in float32 on a CPU: there the default search took 1,298 s of a 1,697 s main job
+    on a 2-core AVX2-only CPU against about 270 s on 2 AVX-512 cores with native bfloat16.
+    ``has_gpu``/``flags`` default to this machine's."""
+    from evoshift_tf.search import population
+    native = population.resolve_precision("auto", flags=flags, has_gpu=has_gpu) == "bfloat16"
+    return "default" if native else "light"
 
 
 BASELINE_STARTS = ("ops", "jacobsen")   # evaluated in the first generation (inject_baselines)
