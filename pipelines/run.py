@@ -1,6 +1,7 @@
 """The main job: the EvoShift pipeline, run locally into a run folder.
 
-    python -m pipelines.run                       # Fashion-MNIST, default budget (README, "Time")
+    python -m pipelines.run                       # Fashion-MNIST, the budget for this machine
+    python -m pipelines.run --preset=default      # the full search budget on any machine
     python -m pipelines.run --preset=smoke        # a minute: tiny subsets, for trying the tools
     python -m pipelines.run --preset=paper        # larger search budget and 30 victim epochs
     python -m pipelines.run --pipeline=sweep --preset=smoke        # one search, victims per recipe
@@ -21,8 +22,12 @@ from pipelines import evoshift_pipeline, local_runner, sweep_pipeline
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run_root", "runs/fashion_mnist", "run folder: one subfolder per step output")
-flags.DEFINE_enum("preset", "default", ["default", "smoke", "paper"],
-                  "budget: default (minutes on 2 cores), smoke (seconds-minutes), paper (hours)")
+flags.DEFINE_enum("preset", "auto", ["auto", "default", "light", "smoke", "paper"],
+                  "budget: auto (default where the search trains in bfloat16, on a GPU or a CPU "
+                  "with native bfloat16; light where it trains in float32 on a CPU, e.g. "
+                  "AVX2-only; default for --runner=kubeflow), default (the full search), light "
+                  "(8 generations, 8 finalists: about a third of the search), smoke "
+                  "(seconds-minutes), paper (hours)")
 flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path or IDX folder")
 flags.DEFINE_string("data_dir", "", "IDX folder for fashion_mnist, or tfds data_dir")
 flags.DEFINE_integer("num_pixels", 1, "N_p, attack pixels per class (paper: 1, 2, 5, 10)")
@@ -67,6 +72,8 @@ def _presets() -> dict:
     from evoshift_tf.search import SearchConfig
     return {
         "default": dict(search={}, epochs=3, seeds=1, max_train=0, max_test=0),
+        "light": dict(search=_search_overrides(SearchConfig.light()), epochs=3, seeds=1,
+                      max_train=0, max_test=0),
         "smoke": dict(search=_search_overrides(SearchConfig.smoke()), epochs=1, seeds=1,
                       max_train=3000, max_test=1000),
         "paper": dict(search=_search_overrides(SearchConfig.paper()), epochs=30, seeds=3,
@@ -74,8 +81,25 @@ def _presets() -> dict:
     }
 
 
+def resolve_preset(name: str, runner: str = "local") -> str:
+    """``auto`` -> the search budget this machine runs in minutes
+    (:func:`evoshift_tf.search.budget_for_this_machine`), or ``default`` for a pipeline compiled
+    for Kubeflow (its nodes are not this machine); any other name passes through."""
+    if name != "auto":
+        return name
+    if runner == "kubeflow":
+        return "default"
+    from evoshift_tf import search
+    return search.budget_for_this_machine()
+
+
 def build_from_flags():
-    preset = _presets()[FLAGS.preset]
+    name = resolve_preset(FLAGS.preset, FLAGS.runner)
+    if FLAGS.preset == "auto":
+        logging.info("preset auto -> %s (%s); --preset=default runs the full search anywhere",
+                     name, "the search trains in bfloat16 here" if name == "default" else
+                     "the search trains in float32 on this CPU, about 3x slower")
+    preset = _presets()[name]
     search_params = dict(preset["search"])
     for name in ("generations", "population", "per_class"):
         if getattr(FLAGS, name) is not None:
@@ -131,7 +155,8 @@ def main(argv):
     by_stage = {}
     for t in timings.values():
         by_stage[t["component"]] = by_stage.get(t["component"], 0.0) + t["seconds"]
-    print("\nEvoShift on", FLAGS.dataset, f"(N_p = {FLAGS.num_pixels}, preset {FLAGS.preset})")
+    print("\nEvoShift on", FLAGS.dataset, f"(N_p = {FLAGS.num_pixels}, preset "
+          f"{resolve_preset(FLAGS.preset, FLAGS.runner)})")
     print(table)
     print("wall time by stage (s):", ", ".join(f"{k} {v:.0f}" for k, v in by_stage.items()),
           f"| total {sum(by_stage.values()):.0f}")
