@@ -2,6 +2,7 @@
 
     python -m benchmarks.main_job_time                       # both arms, about 20 min here
     python -m benchmarks.main_job_time --isa_caps=native     # this CPU only
+    python -m benchmarks.main_job_time --isa_caps=native --presets=auto,default   # both budgets
 
 A 2-core AVX-512 machine cannot become an AVX2 machine, but ``ONEDNN_MAX_CPU_ISA=AVX2`` keeps
 TensorFlow's oneDNN kernels (the convolutions and matmuls that dominate the job) to AVX2, and
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -27,6 +29,8 @@ from evoshift_tf import atomic, summary
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("isa_caps", ["native", "AVX2"], "ONEDNN_MAX_CPU_ISA per arm (native: unset)")
+flags.DEFINE_list("presets", ["auto"], "the main job's --preset per arm (auto: the budget for "
+                  "this machine, pipelines.run.resolve_preset)")
 flags.DEFINE_string("out", "benchmarks/results/main_job_time.json", "JSON to write")
 
 _RATE = """
@@ -58,13 +62,13 @@ def float32_rates(cap: str) -> dict:
     return {k: round(v, 1) for k, v in json.loads(out.strip().splitlines()[-1]).items()}
 
 
-def main_job(cap: str) -> dict:
-    """Seconds per stage and in all of ``evoshift run`` (default settings) under the cap."""
+def main_job(cap: str, preset: str = "auto") -> dict:
+    """Seconds per stage and in all of ``evoshift run --preset=PRESET`` under the cap."""
     with tempfile.TemporaryDirectory() as root:
         start = time.time()
         out = subprocess.run([sys.executable, "-m", "pipelines.cli", "run",
-                              f"--run_root={root}"], env=_env(cap), check=True,
-                             capture_output=True, text=True).stdout
+                              f"--run_root={root}", f"--preset={preset}"], env=_env(cap),
+                             check=True, capture_output=True, text=True).stdout
         total = time.time() - start
         with open(os.path.join(root, "timings.json")) as f:
             timings = json.load(f)
@@ -72,7 +76,9 @@ def main_job(cap: str) -> dict:
     for t in timings.values():
         stages[t["component"]] = round(stages.get(t["component"], 0.0) + t["seconds"], 1)
     table = [line for line in out.splitlines() if line.startswith("|")]
-    return {"total_seconds": round(total, 1), "stage_seconds": stages, "summary": table}
+    resolved = re.search(r"preset (\w+)\)", out)
+    return {"resolved_preset": resolved.group(1) if resolved else preset,
+            "total_seconds": round(total, 1), "stage_seconds": stages, "summary": table}
 
 
 def main(argv):
@@ -80,16 +86,20 @@ def main(argv):
     from benchmarks.attack_strength import machine
     arms = []
     for cap in FLAGS.isa_caps:
-        arm = {"onednn_max_cpu_isa": cap, **float32_rates(cap), **main_job(cap)}
-        arms.append(arm)
-        print(json.dumps(arm), flush=True)
+        rates = float32_rates(cap)
+        for preset in FLAGS.presets:
+            arm = {"onednn_max_cpu_isa": cap, "preset": preset, **rates,
+                   **main_job(cap, preset)}
+            arms.append(arm)
+            print(json.dumps(arm), flush=True)
     atomic.write_json(FLAGS.out, {"arms": arms, "machine": machine()})
     base = arms[0]["total_seconds"]
     print(summary.markdown_table(
-        ["oneDNN cap", "float32 matmul GFLOP/s", "conv GFLOP/s", "main job s", "ratio",
+        ["oneDNN cap", "preset", "float32 matmul GFLOP/s", "conv GFLOP/s", "main job s", "ratio",
          "stages s"],
-        [[a["onednn_max_cpu_isa"], a["matmul_gflops"], a["conv_gflops"], a["total_seconds"],
-          f"{a['total_seconds'] / base:.2f}", json.dumps(a["stage_seconds"])] for a in arms]))
+        [[a["onednn_max_cpu_isa"], f"{a['preset']} ({a['resolved_preset']})", a["matmul_gflops"],
+          a["conv_gflops"], a["total_seconds"], f"{a['total_seconds'] / base:.2f}",
+          json.dumps(a["stage_seconds"])] for a in arms]))
     print("wrote", FLAGS.out)
 
 
