@@ -4,11 +4,18 @@ import pytest
 from absl import flags
 
 from evoshift_tf import search
-from pipelines import run
 
 
 @pytest.fixture
-def run_flags():
+def run():
+    """``pipelines.run``, imported inside the tests: at collection its absl flags would be
+    defined in every test process, also where a study script defines the same names."""
+    from pipelines import run as module
+    return module
+
+
+@pytest.fixture
+def run_flags(run):
     def parse(*args):
         flags.FLAGS(["run", *args])
         return run.build_from_flags()
@@ -23,7 +30,7 @@ def _search_params(pipeline):
 
 
 @pytest.mark.parametrize("machine_budget", ["default", "light"])
-def test_auto_is_this_machines_budget_and_default_for_kubeflow(monkeypatch, machine_budget):
+def test_auto_is_this_machines_budget_and_default_for_kubeflow(monkeypatch, machine_budget, run):
     monkeypatch.setattr(search, "budget_for_this_machine", lambda: machine_budget)
     assert run.resolve_preset("auto") == machine_budget
     assert run.resolve_preset("auto", "kubeflow") == "default"
