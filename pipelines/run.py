@@ -94,12 +94,14 @@ def resolve_preset(name: str, runner: str = "local") -> str:
 
 
 def build_from_flags():
-    name = resolve_preset(FLAGS.preset, FLAGS.runner)
+    preset_name = resolve_preset(FLAGS.preset, FLAGS.runner)
     if FLAGS.preset == "auto":
+        why = ("compiled for Kubeflow" if FLAGS.runner == "kubeflow" else
+               "the search trains in bfloat16 here" if preset_name == "default" else
+               "the search trains in float32 on this CPU, about 3x slower")
         logging.info("preset auto -> %s (%s); --preset=default runs the full search anywhere",
-                     name, "the search trains in bfloat16 here" if name == "default" else
-                     "the search trains in float32 on this CPU, about 3x slower")
-    preset = _presets()[name]
+                     preset_name, why)
+    preset = _presets()[preset_name]
     search_params = dict(preset["search"])
     for name in ("generations", "population", "per_class"):
         if getattr(FLAGS, name) is not None:
