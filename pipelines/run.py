@@ -93,7 +93,8 @@ def resolve_preset(name: str, runner: str = "local") -> str:
     return search.budget_for_this_machine()
 
 
-def build_from_flags():
+def _preset_from_flags() -> str:
+    """``--preset`` resolved (:func:`resolve_preset`), logging why when it was ``auto``."""
     preset_name = resolve_preset(FLAGS.preset, FLAGS.runner)
     if FLAGS.preset == "auto":
         why = ("compiled for Kubeflow" if FLAGS.runner == "kubeflow" else
@@ -101,7 +102,13 @@ def build_from_flags():
                "the search trains in float32 on this CPU, about 3x slower")
         logging.info("preset auto -> %s (%s); --preset=default runs the full search anywhere",
                      preset_name, why)
-    preset = _presets()[preset_name]
+    return preset_name
+
+
+def build_from_flags(preset_name: str | None = None):
+    """The pipeline the flags describe; ``preset_name``: the resolved preset (None: resolve
+    ``--preset`` here)."""
+    preset = _presets()[preset_name or _preset_from_flags()]
     search_params = dict(preset["search"])
     for name in ("generations", "population", "per_class"):
         if getattr(FLAGS, name) is not None:
@@ -136,7 +143,8 @@ def main(argv):
     if FLAGS.deterministic:
         import tensorflow as tf
         tf.config.experimental.enable_op_determinism()
-    pipeline = build_from_flags()
+    preset_name = _preset_from_flags()
+    pipeline = build_from_flags(preset_name)
     if FLAGS.runner == "kubeflow":
         from pipelines import kubeflow
         kubeflow.compile_pipeline(pipeline, FLAGS.output, FLAGS.image, FLAGS.work_root)
@@ -157,8 +165,7 @@ def main(argv):
     by_stage = {}
     for t in timings.values():
         by_stage[t["component"]] = by_stage.get(t["component"], 0.0) + t["seconds"]
-    print("\nEvoShift on", FLAGS.dataset, f"(N_p = {FLAGS.num_pixels}, preset "
-          f"{resolve_preset(FLAGS.preset, FLAGS.runner)})")
+    print("\nEvoShift on", FLAGS.dataset, f"(N_p = {FLAGS.num_pixels}, preset {preset_name})")
     print(table)
     print("wall time by stage (s):", ", ".join(f"{k} {v:.0f}" for k, v in by_stage.items()),
           f"| total {sum(by_stage.values()):.0f}")

@@ -23,6 +23,7 @@ from absl import logging
 from evoshift_tf import atomic
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
+from evoshift_tf.search import population
 from evoshift_tf.search.scorer import EvaluatorConfig, GenerationResult, PopulationEvaluator
 
 
@@ -454,7 +455,6 @@ def budget_for_this_machine(has_gpu: bool | None = None, flags: frozenset[str] |
     trains in float32 on a CPU: there the default search took 1,298 s of a 1,697 s main job
     on a 2-core AVX2-only CPU against about 270 s on 2 AVX-512 cores with native bfloat16.
     ``has_gpu``/``flags`` default to this machine's."""
-    from evoshift_tf.search import population
     native = population.resolve_precision("auto", flags=flags, has_gpu=has_gpu) == "bfloat16"
     return "default" if native else "light"
 
