@@ -29,6 +29,7 @@ import time
 
 from absl import app, flags, logging
 
+from benchmarks import overrides as overrides_lib
 from evoshift_tf import atomic, attack, baselines, data, figures, search, strength, summary
 from evoshift_tf.search import population
 
@@ -56,16 +57,7 @@ def machine() -> dict:
 
 def search_overrides() -> dict:
     """``--search_overrides`` as a dict of known ``SearchConfig`` fields (else a usage error)."""
-    try:
-        overrides = json.loads(FLAGS.search_overrides)
-    except json.JSONDecodeError as e:
-        raise app.UsageError(f"--search_overrides is not JSON: {e}") from e
-    fields = {f.name for f in dataclasses.fields(search.SearchConfig)}
-    unknown = (sorted(set(overrides) - fields) if isinstance(overrides, dict)
-               else ["(not an object)"])
-    if unknown:
-        raise app.UsageError(f"--search_overrides: unknown SearchConfig fields {unknown}")
-    return overrides
+    return overrides_lib.parse_search_overrides(FLAGS.search_overrides)
 
 
 def seeds_for(num_pixels: int) -> list[int]:

@@ -246,24 +246,24 @@ def test_a_starting_attack_is_a_finalist_even_after_an_unlucky_first_score(tiny_
 
 
 def test_a_start_is_traded_only_for_a_finalist_better_beyond_the_noise():
-    from evoshift_tf.search.strategy import _keep_start_unless_beaten
+    from evoshift_tf.search.strategy import keep_start_unless_beaten
     costs = np.array([[-3.0, -3.2], [-3.0, -3.0], [-1.0, -1.2]])   # finalists x repeats
     is_start = [False, True, False]
     # averages -3.1, -3.0, -1.1; residuals once finalist and repeat means are removed:
     # +-1/30 (rows 0, 2) and +-1/15 (row 1), sum of squares 0.01333 over (3-1)(2-1) = 2
     # -> s^2 = 0.006667, standard error of the gap sqrt(2 s^2 / 2) = 0.0816 < gap 0.1
-    assert _keep_start_unless_beaten(costs, is_start, margin=1.0) == 0
-    assert _keep_start_unless_beaten(costs, is_start, margin=1.5) == 1
-    assert _keep_start_unless_beaten(costs, [False] * 3, margin=1.0) == 0
-    assert _keep_start_unless_beaten(costs, [True, False, False], margin=9.0) == 0
+    assert keep_start_unless_beaten(costs, is_start, margin=1.0) == 0
+    assert keep_start_unless_beaten(costs, is_start, margin=1.5) == 1
+    assert keep_start_unless_beaten(costs, [False] * 3, margin=1.0) == 0
+    assert keep_start_unless_beaten(costs, [True, False, False], margin=9.0) == 0
 
 
 def test_a_repeat_that_moves_every_finalist_together_is_not_noise():
-    from evoshift_tf.search.strategy import _keep_start_unless_beaten
+    from evoshift_tf.search.strategy import keep_start_unless_beaten
     shift = np.array([0.0, -2.0, 1.0])                            # each repeat's own weights
     costs = np.array([-3.1, -3.0, -1.1])[:, None] + shift[None]
     # no residual noise: the 0.1 gap is real however large the repeats' spread
-    assert _keep_start_unless_beaten(costs, [False, True, False], margin=5.0) == 0
+    assert keep_start_unless_beaten(costs, [False, True, False], margin=5.0) == 0
 
 
 class _Drifting(_Recorder):
