@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import time
 from absl import app, flags
 
 from evoshift_tf import atomic, summary
+from pipelines import local_runner
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("isa_caps", ["native", "AVX2"], "ONEDNN_MAX_CPU_ISA per arm (native: unset)")
@@ -72,12 +72,13 @@ def main_job(cap: str, preset: str = "auto") -> dict:
         total = time.time() - start
         with open(os.path.join(root, "timings.json")) as f:
             timings = json.load(f)
+        with open(os.path.join(root, local_runner.RUN_RECORD)) as f:
+            resolved = json.load(f)["preset"]
     stages: dict[str, float] = {}
     for t in timings.values():
         stages[t["component"]] = round(stages.get(t["component"], 0.0) + t["seconds"], 1)
     table = [line for line in out.splitlines() if line.startswith("|")]
-    resolved = re.search(r"preset (\w+)\)", out)
-    return {"resolved_preset": resolved.group(1) if resolved else preset,
+    return {"resolved_preset": resolved,
             "total_seconds": round(total, 1), "stage_seconds": stages, "summary": table}
 
 

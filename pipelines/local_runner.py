@@ -17,6 +17,10 @@ from evoshift_tf.models import victim
 from pipelines.dag import Pipeline
 
 
+RUN_RECORD = "run.json"
+"""At the run root: what the last :func:`run` was asked to run (the caller's ``record``)."""
+
+
 def output_dir(run_root: str, node_id: str, output: str) -> str:
     return os.path.join(run_root, node_id, output)
 
@@ -51,12 +55,16 @@ def _reusable(run_root, node, fp) -> bool:
     return True
 
 
-def run(pipeline: Pipeline, run_root: str) -> dict[str, dict]:
+def run(pipeline: Pipeline, run_root: str, record: dict | None = None) -> dict[str, dict]:
     """Run every node; returns ``{node_id: {"status": "ran"|"reused", "seconds": s}}`` and
-    writes it to ``<run_root>/timings.json``."""
+    writes it to ``<run_root>/timings.json``. ``record`` (e.g. the flags and the resolved
+    preset) is written to ``<run_root>/run.json`` before any step runs."""
     pipeline = pipeline.flat()
     pipeline.validate()
     os.makedirs(run_root, exist_ok=True)
+    if record is not None:
+        artifacts.write_json(os.path.join(run_root, RUN_RECORD),
+                             {"pipeline": pipeline.name, **record})
     order = pipeline.topological()
     timings = {}
     for i, node in enumerate(order):

@@ -152,7 +152,9 @@ def main(argv):
               f"{os.path.abspath(FLAGS.output)} ({os.path.getsize(FLAGS.output)} bytes), image "
               f"{FLAGS.image}")
         return
-    timings = local_runner.run(pipeline, FLAGS.run_root)
+    timings = local_runner.run(pipeline, FLAGS.run_root, record={
+        "preset": preset_name, "preset_flag": FLAGS.preset, "dataset": FLAGS.dataset,
+        "num_pixels": FLAGS.num_pixels, "seed": FLAGS.seed})
     if FLAGS.pipeline == "sweep":
         out = local_runner.output_dir(FLAGS.run_root, "compare", "report")
         with open(os.path.join(out, "comparison.md")) as f:

@@ -120,6 +120,7 @@ def test_kill_9_mid_search_and_mid_training_resumes_to_the_same_result(tmp_path)
                                            seed=0))
     ref_root, root = str(tmp_path / "ref"), str(tmp_path / "run")
     _run_to_end(npz, ref_root, str(tmp_path / "ref.log"))
+    assert _read_json(os.path.join(ref_root, local_runner.RUN_RECORD))["preset"] == "smoke"
 
     def state():   # the search's checkpoint (under a work folder keyed by the step fingerprint)
         found = glob.glob(os.path.join(root, "search", ".work", "*", "search",

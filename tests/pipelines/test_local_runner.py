@@ -24,8 +24,10 @@ def test_pipeline_runs_end_to_end_and_reuses_steps(tmp_path, npz_dataset):
     assert [a["arm"] for a in summary["arms"]] == ["clean", "evoshift", "random"]
     for png in ("poisoned_samples.png", "search_curve.png", "arms.png"):
         assert os.path.getsize(os.path.join(root, "report", "report", png)) > 1000
-    again = local_runner.run(_pipeline(npz_dataset), root)
+    again = local_runner.run(_pipeline(npz_dataset), root, record={"preset": "smoke"})
     assert all(t["status"] == "reused" for t in again.values())
+    assert json.load(open(os.path.join(root, local_runner.RUN_RECORD))) == {
+        "pipeline": "evoshift", "preset": "smoke"}                 # what the last run was asked
     # A changed search parameter reruns the search and everything downstream of it only
     # (without the injected baselines, which the tiny search returns, the attack changes).
     attack_file = os.path.join(local_runner.output_dir(root, "search", "attack"), "attack.json")
