@@ -70,10 +70,10 @@ def _presets() -> dict:
     """victims: epochs/seeds; search: ``SearchConfig.smoke()``/``paper()`` (the library's one set
     of presets) as overrides of the defaults; data: max_train/max_test."""
     from evoshift_tf.search import SearchConfig
+    default = dict(search={}, epochs=3, seeds=1, max_train=0, max_test=0)
     return {
-        "default": dict(search={}, epochs=3, seeds=1, max_train=0, max_test=0),
-        "light": dict(search=_search_overrides(SearchConfig.light()), epochs=3, seeds=1,
-                      max_train=0, max_test=0),
+        "default": default,
+        "light": {**default, "search": _search_overrides(SearchConfig.light())},  # search only
         "smoke": dict(search=_search_overrides(SearchConfig.smoke()), epochs=1, seeds=1,
                       max_train=3000, max_test=1000),
         "paper": dict(search=_search_overrides(SearchConfig.paper()), epochs=30, seeds=3,
