@@ -51,11 +51,13 @@ SPEED_CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
 
 def machine() -> dict:
     """What a timing or a float round-off needs beside it: :data:`SPEED_CPU_FLAGS` this CPU
-    has, cores, processor, TensorFlow version, GPUs."""
+    has, cores, processor, TensorFlow version, GPUs, and the ``ONEDNN_MAX_CPU_ISA`` cap (None:
+    uncapped)."""
     flags = cpu_flags()
     return {"cpu_flags": sorted(f for f in SPEED_CPU_FLAGS if f in flags), "cpus": os.cpu_count(),
             "processor": platform.processor() or platform.machine(),
-            "tensorflow": tf.__version__, "gpus": len(tf.config.list_physical_devices("GPU"))}
+            "tensorflow": tf.__version__, "gpus": len(tf.config.list_physical_devices("GPU")),
+            "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA") or None}
 
 
 def resolve_precision(precision: str = "auto", flags: frozenset[str] | None = None,

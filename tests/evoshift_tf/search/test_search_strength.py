@@ -151,6 +151,12 @@ def test_precision_auto_follows_a_onednn_isa_cap(monkeypatch, cap, expected):
     assert population.resolve_precision("auto", frozenset({"avx512_bf16"}), False) == expected
 
 
+@pytest.mark.parametrize("cap, recorded", [("AVX2", "AVX2"), ("", None)])
+def test_the_machine_record_names_a_onednn_cap(monkeypatch, cap, recorded):
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)      # a capped timing is not this CPU's speed
+    assert population.machine()["onednn_max_cpu_isa"] == recorded
+
+
 @pytest.mark.parametrize("flags, gpu, cap, expected", [
     (frozenset({"avx2", "fma"}), False, "", "light"),
     (frozenset({"avx2", "avx512f"}), False, "", "light"),
