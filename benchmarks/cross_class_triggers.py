@@ -105,15 +105,12 @@ def main(argv):
         atomic.write_json(os.path.join(FLAGS.out_dir, "cross_class_triggers.json"),
                           {"rows": rows, "victim_epochs": FLAGS.victim_epochs,
                            "machine": population.machine()})
-    table = []
-    for name in attacks:
-        mine = [r for r in rows if r["attack"] == name]
-        acc = [r["clean_test_accuracy"] for r in mine]
-        table.append([name, f"{np.mean(acc):.3f} ± {np.std(acc):.3f}",
-                      f"{np.mean([r['alpha_N'] for r in mine]):.3f}",
-                      " ".join(map(str, mine[0]["destination"]))])
-    print(summary.markdown_table(["attack", "clean test accuracy", "alpha_N",
-                                  "where clean images go (first victim)"], table))
+    per_attack = summary.aggregate(rows, ["clean_test_accuracy", "alpha_N"], by="attack",
+                                   carry=("destination",))
+    print(summary.markdown_table(
+        ["attack", "clean test accuracy", "alpha_N", "where clean images go (first victim)"],
+        [[r["attack"], summary.fmt(r, "clean_test_accuracy"), f"{r['alpha_N_mean']:.3f}",
+          " ".join(map(str, r["destination"]))] for r in per_attack]))
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ def main_job(cap: str, preset: str = "auto") -> dict:
                               f"--run_root={root}", f"--preset={preset}"], env=_env(cap),
                              check=True, capture_output=True, text=True).stdout
         total = time.time() - start
-        with open(os.path.join(root, "timings.json")) as f:
+        with open(os.path.join(root, local_runner.TIMINGS)) as f:
             timings = json.load(f)
         with open(os.path.join(root, local_runner.RUN_RECORD)) as f:
             resolved = json.load(f)["preset"]

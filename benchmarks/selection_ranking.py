@@ -75,25 +75,8 @@ def finalists(dataset, seed: int) -> tuple[list[attack.PixelAttack], list[dict]]
                 table = json.load(f)
         return [attack.load(os.path.join(folder, n)) for n in names], table
     config = search_config(seed)
-    fit_pool, fit, holdout = search.search_split(dataset, config)
-    evaluator = scorer.PopulationEvaluator(fit, holdout, dataset.info, config.population,
-                                           config.evaluator_config())
-    rescorers = []   # the selection's own scorer (its term and fit images), as search.run builds
-    asked = []
-
-    def recording(genomes, generation):
-        if generation < config.generations:
-            return evaluator(genomes, generation)
-        if generation == config.generations:      # the selection's repeat, a population at a time
-            asked.append(genomes.copy())
-        if not rescorers:
-            rescorers.append(evaluator.rescorer(
-                strategy.selection_fit(config, fit_pool, dataset.info), config.selection_term))
-        return rescorers[0](genomes, generation)
-
-    result = search.run(dataset, config, evaluator=recording)
-    genomes = np.concatenate(asked)[:len(result.selection)]
-    attacks = attack.decode(genomes, dataset.info.num_classes, config.num_pixels,
+    result = search.run(dataset, config)
+    attacks = attack.decode(result.finalists, dataset.info.num_classes, config.num_pixels,
                             dataset.info.image_shape)
     for i, a in enumerate(attacks):
         attack.save(dataclasses.replace(a, provenance={"method": "evoshift finalist",
@@ -141,17 +124,18 @@ def main(argv):
                       for r in json.load(f)["finalists"]}
     finalist_rows = []
     found = {}
+    run_facts = {"repeats": FLAGS.repeats, "victim_epochs": FLAGS.victim_epochs,
+                 "search_overrides": overrides_lib.parse_search_overrides(FLAGS.search_overrides),
+                 "machine": population.machine(),
+                 "search_precision": population.resolve_precision()}
+
+    def best_victims():       # per seed found so far: its strongest finalist's victim
+        return [float(min(cached[s, i] for i in range(len(found[s][0])))) for s in found]
 
     def write(rules=(), table_picks=()):
-        best = [float(min(cached[s, i] for (t, i) in cached if t == s)) for s in found]
         atomic.write_json(json_path, {"finalists": finalist_rows, "rules": list(rules),
                                       "table_rules": list(table_picks),
-                                      "best_finalist_victim": best, "repeats": FLAGS.repeats,
-                                      "victim_epochs": FLAGS.victim_epochs,
-                                      "search_overrides": overrides_lib.parse_search_overrides(
-                                          FLAGS.search_overrides),
-                                      "machine": population.machine(),
-                                      "search_precision": population.resolve_precision()})
+                                      "best_finalist_victim": best_victims(), **run_facts})
 
     for seed in seeds:          # each seed's victims are written as soon as they are judged
         attacks, table = found[seed] = finalists(dataset, seed)
@@ -173,10 +157,11 @@ def main(argv):
             rules.append({"per_class": per_class, "statistic": name, "spearman": rho,
                           "picked_victim": picked, "picked_mean": float(np.mean(picked))})
     picks = {seed: table_rules(table) for seed, (_, table) in found.items() if table}
-    table_picks = [{"rule": name, "picked": [picks[s][name] for s in picks],
-                    "picked_victim": [cached[s, picks[s][name]] for s in picks],
-                    "picked_mean": float(np.mean([cached[s, picks[s][name]] for s in picks]))}
-                   for name in (next(iter(picks.values())) if picks else {})]
+    table_picks = []
+    for name in (next(iter(picks.values())) if picks else {}):
+        victims = [cached[s, picks[s][name]] for s in picks]
+        table_picks.append({"rule": name, "picked": [picks[s][name] for s in picks],
+                            "picked_victim": victims, "picked_mean": float(np.mean(victims))})
     write(rules, table_picks)
     if rules:
         print(summary.markdown_table(
@@ -189,8 +174,7 @@ def main(argv):
             ["rule on the search's own selection table", "picked victims", "mean"],
             [[r["rule"], ", ".join(f"{x:.3f}" for x in r["picked_victim"]),
               f"{r['picked_mean']:.3f}"] for r in table_picks]))
-    print("best finalist's victim per seed:",
-          ", ".join(f"{min(cached[s, i] for (t, i) in cached if t == s):.3f}" for s in found))
+    print("best finalist's victim per seed:", ", ".join(f"{b:.3f}" for b in best_victims()))
     print("wrote", json_path)
 
 

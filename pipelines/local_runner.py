@@ -19,6 +19,8 @@ from pipelines.dag import Pipeline
 
 RUN_RECORD = "run.json"
 """At the run root: what the last :func:`run` was asked to run (the caller's ``record``)."""
+TIMINGS = "timings.json"
+"""At the run root: per step of the last :func:`run`, ran or reused and seconds."""
 
 
 def output_dir(run_root: str, node_id: str, output: str) -> str:
@@ -93,5 +95,5 @@ def run(pipeline: Pipeline, run_root: str, record: dict | None = None) -> dict[s
                             "seconds": round(time.time() - start, 2)}
         logging.info("[%d/%d] %s: %s in %.1fs", i + 1, len(order), node.id, status,
                      timings[node.id]["seconds"])
-        artifacts.write_json(os.path.join(run_root, "timings.json"), timings)
+        artifacts.write_json(os.path.join(run_root, TIMINGS), timings)
     return timings

@@ -175,6 +175,7 @@ class SearchResult:
     best_attack: the chosen attack (see ``SearchConfig.reevaluate``).
     best_cost: its cost. history: one dict per generation. config: the SearchConfig as a dict.
     selection: the final re-evaluation table, if any.
+    finalists: ``[F, D]`` genomes of the selection table's rows, in order (None without it).
     """
 
     best_attack: attack_lib.PixelAttack
@@ -182,6 +183,7 @@ class SearchResult:
     history: list[dict]
     config: dict
     selection: list | None = None
+    finalists: np.ndarray | None = None
 
     def summary(self) -> dict:
         return {"method": "evoshift", "best_cost": self.best_cost,
@@ -419,18 +421,17 @@ def _result(strategy: Strategy, evaluator) -> SearchResult:
     config, info, state = strategy.config, strategy.info, strategy.state
     cfg_dict = dataclasses.asdict(config)
     best_genome, best_cost = state["best_genome"], state["best_cost"]
-    selection = None
+    selection = finalists = None
     if config.reevaluate:
-        best_genome, best_cost, selection = _reevaluate(evaluator, state["archive"],
-                                                        strategy.mean(), config,
-                                                        state.get("finalists", ()))
+        best_genome, best_cost, selection, finalists = _reevaluate(
+            evaluator, state["archive"], strategy.mean(), config, state.get("finalists", ()))
     best = attack_lib.decode(best_genome, info.num_classes, config.num_pixels,
                              info.image_shape)                # Algorithm 1, step 10
     best = dataclasses.replace(best, provenance={
         "method": "evoshift", "dataset": info.name, "best_cost": best_cost,
         "best_single_cost": state["best_cost"], "selection": selection,
         "seed": config.seed, "generations": len(state["history"]), "config": cfg_dict})
-    return SearchResult(best, best_cost, state["history"], cfg_dict, selection)
+    return SearchResult(best, best_cost, state["history"], cfg_dict, selection, finalists)
 
 
 def search_split(dataset: data_lib.Dataset, config: SearchConfig, per_class: int | None = None
@@ -537,7 +538,7 @@ def _reevaluate(evaluator, archive, mean: np.ndarray, config: SearchConfig, kept
     """Re-score the archive's best, the ``kept`` genomes (the caller's starting attacks) and the
     CMA-ES mean ``config.selection_repeats`` times with fresh seeds (generation indices from
     ``config.generations`` on); return (genome, its average re-scored cost, table of the
-    selection). The finalists are at most ``config.finalist_count``: the archive gives way to
+    selection, ``[F, D]`` genomes of the table's rows). The finalists are at most ``config.finalist_count``: the archive gives way to
     the kept genomes, so a search started from an attack never returns one it measured worse.
 
     Only the re-scored costs are compared: in each repeat every finalist starts from the same
@@ -571,7 +572,7 @@ def _reevaluate(evaluator, archive, mean: np.ndarray, config: SearchConfig, kept
     logging.info("re-evaluated %d candidates x%d: chose #%d (average cost %.4f%s)", finalists,
                  config.selection_repeats, j, averages[j],
                  ", the CMA-ES mean" if j == finalists - 1 else "")
-    return candidates[j], float(averages[j]), table
+    return candidates[j], float(averages[j]), table, np.stack(candidates[:finalists])
 
 
 def keep_start_unless_beaten(costs: np.ndarray, is_start: list[bool], margin: float) -> int:

@@ -296,6 +296,20 @@ def test_final_selection_compares_re_scored_costs_only(tiny_gray):
     assert len(chosen) == 1 and chosen[0]["average"] == pytest.approx(result.best_cost)
 
 
+def test_the_result_gives_the_finalists_genomes_row_by_row(tiny_gray):
+    """``finalists[i]`` is the genome of selection row ``i``: the chosen row decodes to the
+    returned attack, and the CMA-ES mean is the last row."""
+    info = tiny_gray.info
+    result = search.run(tiny_gray, _config(generations=2, population=4),
+                        evaluator=_Drifting(info.num_classes))
+    assert result.finalists.shape == (len(result.selection),
+                                      attack.encode(result.best_attack).size)
+    (j,) = [i for i, row in enumerate(result.selection) if row["chosen"]]
+    chosen = attack.decode(result.finalists[j], info.num_classes, 1, info.image_shape)
+    assert chosen.equals(result.best_attack)
+    assert result.selection[-1]["is_cma_mean"]
+
+
 def test_finalists_are_re_scored_on_selection_per_class_images_with_the_selection_term(
         tiny_gray, monkeypatch):
     from evoshift_tf.search import scorer
