@@ -6,12 +6,12 @@
 """
 
 from evoshift_tf.search.strategy import (BUDGETS, CheckpointError, SearchConfig, SearchResult,
-                                         Strategy, budget_for_this_machine, load_checkpoint,
-                                         recombine, run, save_checkpoint, search_mean,
-                                         search_split, seconds_left, seed_attack_room,
-                                         starting_attacks)
+                                         Strategy, budget_for_this_machine, generation_equivalents,
+                                         load_checkpoint, recombine, run, save_checkpoint,
+                                         search_mean, search_split, seconds_left,
+                                         seed_attack_room, starting_attacks)
 
 __all__ = ["BUDGETS", "CheckpointError", "SearchConfig", "SearchResult", "Strategy",
-           "budget_for_this_machine", "load_checkpoint", "recombine", "run", "save_checkpoint",
-           "search_mean", "search_split", "seconds_left", "seed_attack_room",
-           "starting_attacks"]
+           "budget_for_this_machine", "generation_equivalents", "load_checkpoint", "recombine",
+           "run", "save_checkpoint", "search_mean", "search_split", "seconds_left",
+           "seed_attack_room", "starting_attacks"]

@@ -393,18 +393,22 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
     return _result(strategy, evaluator)
 
 
+def generation_equivalents(config: SearchConfig) -> float:
+    """The whole search's training in units of one generation: ``generations`` plus the final
+    selection (each repeat trains every population-sized batch of finalists once, on
+    ``selection_per_class`` instead of ``per_class`` images per class)."""
+    if not config.reevaluate:
+        return float(config.generations)
+    batches = -(-config.finalist_count // config.population)
+    images = (config.selection_per_class or config.per_class) / config.per_class
+    return config.generations + config.selection_repeats * batches * images
+
+
 def seconds_left(config: SearchConfig, generation: int, elapsed_s: float) -> float:
     """Estimated wall seconds until :func:`run` returns, once ``generation`` generations have
-    taken ``elapsed_s``: the rest at their mean time, plus the final selection (each repeat
-    trains every population-sized batch of finalists once, on ``selection_per_class`` instead
-    of ``per_class`` images per class)."""
+    taken ``elapsed_s``: the rest of :func:`generation_equivalents` at their mean time."""
     per_generation = elapsed_s / max(generation, 1)
-    left = (config.generations - generation) * per_generation
-    if config.reevaluate:
-        batches = -(-config.finalist_count // config.population)
-        images = (config.selection_per_class or config.per_class) / config.per_class
-        left += config.selection_repeats * batches * images * per_generation
-    return left
+    return (generation_equivalents(config) - generation) * per_generation
 
 
 def selection_fit(config: SearchConfig, fit_pool: data_lib.Split, info) -> data_lib.Split | None:

@@ -29,8 +29,9 @@ def _search_params(pipeline):
     return {**{k: p.default for k, p in node.component.parameters.items()}, **node.params}
 
 
-@pytest.mark.parametrize("machine_budget", ["default", "light"])
+@pytest.mark.parametrize("machine_budget", search.BUDGETS)
 def test_auto_is_this_machines_budget_and_default_for_kubeflow(monkeypatch, machine_budget, run):
+    assert machine_budget in run._presets()          # every budget auto can pick is a preset
     monkeypatch.setattr(search, "budget_for_this_machine", lambda: machine_budget)
     assert run.resolve_preset("auto") == machine_budget
     assert run.resolve_preset("auto", "kubeflow") == "default"
