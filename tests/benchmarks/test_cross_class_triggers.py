@@ -1,0 +1,43 @@
+"""The floor designs' pixel rules on a hand-made set (the benchmark's numbers come from running it)."""
+
+import numpy as np
+
+from benchmarks import cross_class_triggers as cct
+from evoshift_tf import attack
+
+
+def _two_groups():
+    """Shoes (5, 7, 9) dark everywhere but their own ``(20, c)`` strip; clothes bright on
+    ``(3, 3..6)`` at 120-180, with class 0 also bright at ``(3, 7)``."""
+    y = np.repeat(np.arange(10), 4)
+    x = np.zeros((40, 28, 28), np.uint8)
+    shoes = np.isin(y, cct.SHOES)
+    x[shoes, 20, 10:14] = 200
+    levels = np.array([120, 140, 160, 180], np.uint8)         # median 150
+    x[~shoes, 3, 3:7] = levels[np.arange(np.count_nonzero(~shoes)) % 4][:, None]
+    x[y == 0, 3, 7] = 255
+    return x, y
+
+
+def test_bright_spots_picks_where_every_source_class_is_bright_and_no_target_is():
+    x, y = _two_groups()
+    taken = np.zeros(28 * 28, bool)
+    taken[3 * 28 + 3] = True                                   # another class's pixel
+    positions, values = cct.bright_spots(x, y, cct.CLOTHES, cct.SHOES, 3, taken)
+    assert sorted(map(tuple, positions.tolist())) == [(3, 4), (3, 5), (3, 6)]
+    assert values.tolist() == [150, 150, 150]                  # the clothes' median there
+    assert taken[[3 * 28 + 4, 3 * 28 + 5, 3 * 28 + 6]].all()
+
+
+def test_defaults_moved_moves_only_the_defaults_onto_free_pixels():
+    x, y = _two_groups()
+    reference = attack.random_attack(10, 2, (28, 28, 1), seed=3)
+    moved = cct.defaults_moved(reference, [0, 5], x, y, "both")
+    kept = [k for k in range(10) if k not in (0, 5)]
+    np.testing.assert_array_equal(moved.positions[kept], reference.positions[kept])
+    np.testing.assert_array_equal(moved.values[kept], reference.values[kept])
+    assert {tuple(p) for p in moved.positions[5].tolist()} <= {(3, c) for c in range(3, 7)}
+    assert {tuple(p) for p in moved.positions[0].tolist()} <= {(20, c) for c in range(10, 14)}
+    assert (moved.values[0] == 200).all()
+    every = [tuple(p) for p in moved.positions.reshape(-1, 2).tolist()]
+    assert len(set(every)) == len(every)                       # positions stay distinct
