@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from benchmarks import cross_class_triggers as cct
+from benchmarks import floor_designs as cct
 from evoshift_tf import attack
 
 
