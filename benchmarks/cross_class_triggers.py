@@ -16,9 +16,10 @@ set):
   other classes of the group, ``k`` included), positions distinct. Three derangements.
 - **Defaults moved across groups** (the reference attack, its default classes' pixels moved):
   the reference's victims' default classes (found by its first victim) get their pixels where
-  every class of the *other* group is most often bright (``>= floor_designs.BRIGHT``) and their own group's
-  classes rarely are, at the other group's median value there, so that clean images of the
-  other group carry the default's trigger. Moved: the shoe default only, then both defaults.
+  every class of the *other* group is most often bright (``>= floor_designs.BRIGHT``) and
+  their own group's classes rarely are, at the other group's median value there, so that clean
+  images of the other group carry the default's trigger. Moved: the shoe default only, then
+  both defaults.
 
 Prints a table; writes ``cross_class_triggers.json`` and the attacks under
 ``attacks_cross_class/``.
