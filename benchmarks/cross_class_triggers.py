@@ -1,6 +1,6 @@
 """Can a pixel attack push clean accuracy below the two-defaults floor with another design?
 
-    python -m benchmarks.cross_class_triggers     # about 13 minutes on a 2-core AVX-512 CPU
+    python -m benchmarks.cross_class_triggers     # about 11 minutes on a 2-core AVX-512 CPU
 
 EvoShift's victims send every clean image to one default class per coarse group (tops, shoes),
 whose own images stay right: about 0.20 on Fashion-MNIST (``benchmarks/clean_confusion``). Two
@@ -75,7 +75,7 @@ def main(argv):
     defaults = rows[0]["absorbing"]
     shoe_default = [k for k in defaults if k in SHOES]
     attacks = {}
-    for i, (name, (sigma, groups)) in enumerate(designs.items()):
+    for name, (sigma, groups) in designs.items():
         attacks[name] = cross_class_attack(fractions, sigma, groups, info.image_shape, name)
     for moved, name in ((shoe_default, "defaults moved: the shoe default onto clothes"),
                         (defaults, "defaults moved: both onto the other group")):
