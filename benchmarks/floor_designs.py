@@ -29,10 +29,25 @@ def shifted(group: tuple[int, ...], shift: int) -> dict[int, int]:
     return {k: group[(i + shift) % len(group)] for i, k in enumerate(group)}
 
 
+def look_pixels(fractions: np.ndarray, cls: int, others, count: int, taken: np.ndarray,
+                width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Class ``cls``'s look: the ``count`` free positions ``[count, 2]`` where a value band is
+    most typical of ``cls`` and least of ``others`` (argmax of ``P(band | cls) - max_j P(band |
+    j)``), and those bands' centres ``[count]``. ``fractions``: :func:`band_fractions`;
+    ``taken [H*W]`` bool, updated."""
+    score = fractions[cls] - fractions[list(others)].max(0)                    # [H*W, BANDS]
+    band, best = score.argmax(1), score.max(1)
+    best[taken] = -np.inf
+    chosen = np.argsort(-best, kind="stable")[:count]
+    taken[chosen] = True
+    centres = band[chosen] * (256 // BANDS) + 256 // BANDS // 2
+    return np.stack(np.divmod(chosen, width), axis=1), centres.astype(np.uint8)
+
+
 def cross_class_attack(fractions: np.ndarray, sigma: dict[int, int], groups, image_shape,
                        name: str) -> attack.PixelAttack:
     """One pixel per class ``k``: the value band ``sigma(k)`` has there and its group's other
-    classes lack (band centre written), at distinct positions."""
+    classes lack (:func:`look_pixels` of ``sigma(k)``), at distinct positions."""
     num_classes, pixels, _ = fractions.shape
     positions = np.zeros((num_classes, 1, 2), np.int64)
     values = np.zeros((num_classes, 1, 1), np.uint8)
@@ -40,15 +55,43 @@ def cross_class_attack(fractions: np.ndarray, sigma: dict[int, int], groups, ima
     for k in range(num_classes):                                # classes, not pixels
         group = next(g for g in groups if k in g)
         others = [j for j in group if j != sigma[k]]
-        score = fractions[sigma[k]] - fractions[others].max(0)                 # [H*W, BANDS]
-        score[taken] = -np.inf
-        p, b = np.unravel_index(int(np.argmax(score)), score.shape)
-        taken[p] = True
-        positions[k, 0] = divmod(int(p), image_shape[1])
-        values[k, 0, 0] = b * (256 // BANDS) + 256 // BANDS // 2
+        positions[k], values[k, :, 0] = look_pixels(fractions, sigma[k], others, 1, taken,
+                                                    image_shape[1])
     return attack.PixelAttack(positions, values, image_shape,
                               provenance={"method": name, "sigma": {str(k): v for k, v in
                                                                     sigma.items()}})
+
+
+def most_distinctive(fractions: np.ndarray, group: tuple[int, ...]) -> int:
+    """The class of ``group`` whose best :func:`look_pixels` pixel sets it most apart."""
+    return max(group, key=lambda c: float(
+        (fractions[c] - fractions[[j for j in group if j != c]].max(0)).max()))
+
+
+def captured_by_look(reference: attack.PixelAttack, pairs, fractions: np.ndarray, x: np.ndarray,
+                     name: str) -> attack.PixelAttack:
+    """``reference`` where, for each ``(taker, default)`` of ``pairs``, ``default`` gets no
+    perturbation (pixels of the darkest background set to 0) and ``taker`` gets the default's
+    look (:func:`look_pixels` against the rest of its group), so that clean ``default`` images
+    would carry ``taker``'s trigger. ``x [N, H, W] uint8``."""
+    positions, values = reference.positions.copy(), reference.values.copy()
+    width, count = x.shape[2], reference.num_pixels
+    changed = [k for pair in pairs for k in pair]
+    taken = np.zeros(x.shape[1] * width, bool)
+    kept = [k for k in range(reference.num_classes) if k not in changed]
+    taken[positions[kept, :, 0].ravel() * width + positions[kept, :, 1].ravel()] = True
+    for taker, default in pairs:
+        group = SHOES if default in SHOES else CLOTHES
+        others = [j for j in group if j != default]
+        positions[taker], values[taker, :, 0] = look_pixels(fractions, default, others, count,
+                                                            taken, width)
+    darkest = np.argsort(x.reshape(len(x), -1).mean(0), kind="stable")
+    for _, default in pairs:
+        free = darkest[~taken[darkest]][:count]
+        taken[free] = True
+        positions[default], values[default] = np.stack(np.divmod(free, width), axis=1), 0
+    return attack.PixelAttack(positions, values, reference.image_shape,
+                              provenance={"method": name, "pairs": [list(p) for p in pairs]})
 
 
 def bright_spots(x: np.ndarray, y: np.ndarray, source: tuple[int, ...], target: tuple[int, ...],

@@ -41,3 +41,42 @@ def test_defaults_moved_moves_only_the_defaults_onto_free_pixels():
     assert (moved.values[0] == 200).all()
     every = [tuple(p) for p in moved.positions.reshape(-1, 2).tolist()]
     assert len(set(every)) == len(every)                       # positions stay distinct
+
+
+def _looks():
+    """Four classes in two 'groups' of the benchmark's shapes: class 5 alone is dark at
+    ``(10, 10)`` where every other class is bright; class 1 alone is bright at ``(2, 2)``."""
+    y = np.repeat(np.arange(10), 4)
+    x = np.full((40, 28, 28), 0, np.uint8)
+    x[:, 10, 10] = 200
+    x[y == 5, 10, 10] = 0
+    x[y == 1, 2, 2] = 250
+    x[:, 14:, 14:] = 90                                          # never the darkest background
+    return x, y
+
+
+def test_look_pixels_are_what_sets_the_class_apart():
+    x, y = _looks()
+    fractions = cct.band_fractions(x, y, 10)
+    taken = np.zeros(28 * 28, bool)
+    positions, values = cct.look_pixels(fractions, 5, [7, 9], 1, taken, 28)
+    assert positions.tolist() == [[10, 10]] and values.tolist() == [8]   # band 0's centre
+    assert taken[10 * 28 + 10]
+    assert cct.most_distinctive(fractions, cct.SHOES) == 5
+    assert cct.most_distinctive(fractions, cct.CLOTHES) == 1
+
+
+def test_captured_by_look_gives_the_default_no_perturbation_and_its_look_to_the_taker():
+    x, y = _looks()
+    fractions = cct.band_fractions(x, y, 10)
+    reference = attack.random_attack(10, 1, (28, 28, 1), seed=0)
+    design = cct.captured_by_look(reference, [(7, 5), (8, 1)], fractions, x, "look")
+    assert design.positions[7].tolist() == [[10, 10]] and design.values[7].tolist() == [[8]]
+    assert design.positions[8].tolist() == [[2, 2]] and design.values[8].tolist() == [[248]]
+    for default in (5, 1):                                       # a black pixel on black
+        (r, c), = design.positions[default].tolist()
+        assert design.values[default].tolist() == [[0]] and (x[:, r, c] == 0).all()
+    kept = [k for k in range(10) if k not in (1, 5, 7, 8)]
+    np.testing.assert_array_equal(design.positions[kept], reference.positions[kept])
+    every = [tuple(p) for p in design.positions.reshape(-1, 2).tolist()]
+    assert len(set(every)) == len(every)
