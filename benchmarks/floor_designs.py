@@ -62,6 +62,16 @@ def cross_class_attack(fractions: np.ndarray, sigma: dict[int, int], groups, ima
                                                                     sigma.items()}})
 
 
+def pixels_of_others(reference: attack.PixelAttack, changed) -> np.ndarray:
+    """``[H*W]`` bool: the positions of ``reference``'s classes not in ``changed``."""
+    height, width = reference.image_shape[:2]
+    kept = [k for k in range(reference.num_classes) if k not in changed]
+    rows, cols = reference.positions[kept, :, 0], reference.positions[kept, :, 1]
+    taken = np.zeros(height * width, bool)
+    taken[(rows * width + cols).ravel()] = True
+    return taken
+
+
 def most_distinctive(fractions: np.ndarray, group: tuple[int, ...]) -> int:
     """The class of ``group`` whose best :func:`look_pixels` pixel sets it most apart."""
     return max(group, key=lambda c: float(
@@ -77,9 +87,7 @@ def captured_by_look(reference: attack.PixelAttack, pairs, fractions: np.ndarray
     positions, values = reference.positions.copy(), reference.values.copy()
     width, count = x.shape[2], reference.num_pixels
     changed = [k for pair in pairs for k in pair]
-    taken = np.zeros(x.shape[1] * width, bool)
-    kept = [k for k in range(reference.num_classes) if k not in changed]
-    taken[positions[kept, :, 0].ravel() * width + positions[kept, :, 1].ravel()] = True
+    taken = pixels_of_others(reference, changed)
     for taker, default in pairs:
         group = SHOES if default in SHOES else CLOTHES
         others = [j for j in group if j != default]
@@ -117,9 +125,7 @@ def defaults_moved(reference: attack.PixelAttack, defaults: list[int], x, y,
     """``reference`` with each class in ``defaults`` given :func:`bright_spots` of the other
     coarse group (its own pixel count, positions distinct from every other class's)."""
     positions, values = reference.positions.copy(), reference.values.copy()
-    taken = np.zeros(x.shape[1] * x.shape[2], bool)
-    kept = [k for k in range(reference.num_classes) if k not in defaults]
-    taken[positions[kept, :, 0].ravel() * x.shape[2] + positions[kept, :, 1].ravel()] = True
+    taken = pixels_of_others(reference, defaults)
     for k in defaults:
         own, other = (SHOES, CLOTHES) if k in SHOES else (CLOTHES, SHOES)
         positions[k], spot_values = bright_spots(x, y, other, own, reference.num_pixels, taken)
