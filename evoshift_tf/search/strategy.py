@@ -542,8 +542,9 @@ def _reevaluate(evaluator, archive, mean: np.ndarray, config: SearchConfig, kept
     """Re-score the archive's best, the ``kept`` genomes (the caller's starting attacks) and the
     CMA-ES mean ``config.selection_repeats`` times with fresh seeds (generation indices from
     ``config.generations`` on); return (genome, its average re-scored cost, table of the
-    selection, ``[F, D]`` genomes of the table's rows). The finalists are at most ``config.finalist_count``: the archive gives way to
-    the kept genomes, so a search started from an attack never returns one it measured worse.
+    selection, ``[F, D]`` genomes of the table's rows). The finalists are at most
+    ``config.finalist_count``: the archive gives way to the kept genomes, so a search started
+    from an attack never returns one it measured worse.
 
     Only the re-scored costs are compared: in each repeat every finalist starts from the same
     weights, while a finalist's first cost came from its own generation's weights (measured: the

@@ -1,4 +1,5 @@
-"""The floor designs' pixel rules on a hand-made set (the benchmark's numbers come from running it)."""
+"""The floor designs' pixel rules on hand-made images (the benchmark's numbers come from
+running it)."""
 
 import numpy as np
 
