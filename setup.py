@@ -17,6 +17,7 @@ setup(
     long_description=(here / "README.md").read_text() if (here / "README.md").exists() else "",
     long_description_content_type="text/markdown",
     packages=find_packages(include=["evoshift_tf*", "components*", "pipelines*", "studies*"]),
+    package_data={"evoshift_tf": ["reference_attacks/*/*.json", "reference_attacks/*.md"]},
     entry_points={"console_scripts": ["evoshift = pipelines.cli:main"]},
     python_requires=">=3.10,<3.13",
     install_requires=[r for r in requirements if not r.startswith("pytest")],

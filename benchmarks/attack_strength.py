@@ -31,7 +31,7 @@ from absl import app, flags, logging
 
 from benchmarks import overrides as overrides_lib
 from evoshift_tf import atomic, attack, baselines, data, figures, search, strength, summary
-from evoshift_tf.search import population
+from evoshift_tf import hardware
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("num_pixels", ["1", "2", "5", "10"], "N_p values, run in increasing order")
@@ -52,7 +52,7 @@ flags.DEFINE_list("attacks", list(ATTACKS), "attacks to judge")
 
 def machine() -> dict:
     """The facts a timing or a float round-off needs beside it, and the search's precision."""
-    return {**population.machine(), "search_precision": population.resolve_precision()}
+    return {**hardware.machine(), "search_precision": hardware.resolve_precision()}
 
 
 def search_overrides() -> dict:

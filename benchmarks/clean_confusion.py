@@ -25,7 +25,7 @@ import numpy as np
 from absl import app, flags, logging
 
 from evoshift_tf import atomic, attack, data, figures, strength, summary
-from evoshift_tf.search import population
+from evoshift_tf import hardware
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("attacks", ["evoshift_np1_seed0", "evoshift_np1_seed1", "evoshift_np1_seed2",
@@ -100,7 +100,7 @@ def main(argv):
             rows = json.load(f)["rows"]
     for seed in (int(s) for s in FLAGS.victim_seeds):
         rows += judge_seed(dataset, attacks, seed, rows)
-        atomic.write_json(json_path, {"rows": rows, "machine": population.machine(),
+        atomic.write_json(json_path, {"rows": rows, "machine": hardware.machine(),
                                       "class_names": list(dataset.info.class_names)})
     first = int(FLAGS.victim_seeds[0])
     figures.confusion_grid(
@@ -111,7 +111,7 @@ def main(argv):
         f"Clean test images: true class (rows) to predicted class, GrayNet victims, "
         f"{FLAGS.victim_epochs} epochs, victim seed {first}".replace(" 1 epochs", " 1 epoch"))
     print(table([r for r in rows if r["attack"] in attacks], dataset.info.class_names))
-    print("machine:", population.machine())
+    print("machine:", hardware.machine())
     print("wrote", json_path)
 
 

@@ -40,7 +40,7 @@ from benchmarks.floor_designs import (CLOTHES, SHOES, band_fractions, captured_b
                                       cross_class_attack, defaults_moved, most_distinctive,
                                       shifted)
 from evoshift_tf import atomic, attack, data, strength, summary
-from evoshift_tf.search import population
+from evoshift_tf import hardware
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("victim_seeds", ["0", "1", "2"], "judging victims' seeds")
@@ -99,7 +99,7 @@ def main(argv):
         atomic.write_json(os.path.join(FLAGS.out_dir, "cross_class_triggers.json"),
                           {"rows": rows, "victim_epochs": FLAGS.victim_epochs,
                            "reference": FLAGS.reference, "reference_defaults": defaults,
-                           "machine": population.machine()})
+                           "machine": hardware.machine()})
     per_attack = summary.aggregate(rows, ["clean_test_accuracy", "alpha_N"], by="attack",
                                    carry=("destination",))
     print(summary.markdown_table(

@@ -30,7 +30,7 @@ import numpy as np
 from absl import app, flags, logging
 
 from evoshift_tf import atomic, attack, data, strength, summary
-from evoshift_tf.search import population
+from evoshift_tf import hardware
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("num_pixels", 5, "pixels per class of the grown attacks")
@@ -117,10 +117,10 @@ def main(argv):
                   "victim_seed": v, "victim_epochs": FLAGS.victim_epochs,
                   "clean_test_accuracy": j["clean_test_accuracy"], "alpha_S": j["alpha_S"],
                   "alpha_N": j["alpha_N"]} for (rule, s), j in zip(todo, judged)]
-        atomic.write_json(FLAGS.out, {"rows": rows, "machine": population.machine(),
+        atomic.write_json(FLAGS.out, {"rows": rows, "machine": hardware.machine(),
                                       "attack_dir": FLAGS.attack_dir})  # survives a crash
     print(table(rows))
-    print("machine:", population.machine())
+    print("machine:", hardware.machine())
     print("wrote", FLAGS.out)
 
 

@@ -33,6 +33,7 @@ from absl import app, flags, logging
 
 from benchmarks import overrides as overrides_lib
 from evoshift_tf import atomic, attack, data, search, strength, summary
+from evoshift_tf import hardware
 from evoshift_tf.search import population, scorer, strategy
 
 FLAGS = flags.FLAGS
@@ -126,8 +127,8 @@ def main(argv):
     found = {}
     run_facts = {"repeats": FLAGS.repeats, "victim_epochs": FLAGS.victim_epochs,
                  "search_overrides": overrides_lib.parse_search_overrides(FLAGS.search_overrides),
-                 "machine": population.machine(),
-                 "search_precision": population.resolve_precision()}
+                 "machine": hardware.machine(),
+                 "search_precision": hardware.resolve_precision()}
 
     def best_victims():       # per seed found so far: its strongest finalist's victim
         return [float(min(cached[s, i] for i in range(len(found[s][0])))) for s in found]

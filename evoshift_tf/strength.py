@@ -18,7 +18,7 @@ import tensorflow as tf
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
 from evoshift_tf import metrics
-from evoshift_tf.search import population
+from evoshift_tf import hardware
 from evoshift_tf.models.simple_cnn import SPECS
 
 
@@ -31,7 +31,7 @@ class JudgeRecipe:
       epochs: epochs on the full poisoned training set (5: 2-epoch victims understate some attacks).
       batch_size: images per step.
       learning_rate: Adam step size.
-      precision: ``float32`` or ``bfloat16`` compute (see ``population.resolve_precision``).
+      precision: ``float32`` or ``bfloat16`` compute (see ``hardware.resolve_precision``).
       overlay_images: clean test images overlaid with every class pattern for alpha_N (0 = all).
     """
 
@@ -62,7 +62,7 @@ def judge(attacks: list[attack_lib.PixelAttack | None], dataset: data_lib.Datase
         attacks, info.num_classes, info.image_shape))
     trainer = population.PopulationClassifier(
         SPECS[recipe.model], len(attacks), info.image_shape, info.num_classes,
-        recipe.batch_size, recipe.learning_rate, population.resolve_precision(recipe.precision))
+        recipe.batch_size, recipe.learning_rate, hardware.resolve_precision(recipe.precision))
     trainer.reset(np.stack([np.full(len(attacks), victim_seed), np.zeros(len(attacks))], 1))
     x, y = tf.constant(dataset.train.x), tf.constant(dataset.train.y)
     trainer.fit(x, y, masks, patterns, recipe.epochs, seed=victim_seed)

@@ -17,65 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import platform
 
 import numpy as np
 import tensorflow as tf
 
-PRECISIONS = ("float32", "bfloat16")
-NATIVE_BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
-"""CPU flags (``/proc/cpuinfo``) with native bfloat16 arithmetic; without them TF emulates it
-(measured about 6x slower than float32 on an AVX2-only CPU)."""
-ONEDNN_ISAS_WITHOUT_BF16 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE",
-                            "AVX512_CORE_VNNI")
-"""Values of ``ONEDNN_MAX_CPU_ISA`` that keep oneDNN (TensorFlow's CPU convolutions and matmuls)
-below its bfloat16 kernels: with such a cap bfloat16 is emulated whatever the CPU has."""
-
-
-def cpu_flags(path: str = "/proc/cpuinfo") -> frozenset[str]:
-    """The CPU's feature flags (empty where the file is missing, e.g. not Linux)."""
-    try:
-        with open(path) as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return frozenset(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return frozenset()
-
-
-SPEED_CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
-"""The CPU flags that decide TensorFlow's CPU speed here: published beside every timing."""
-
-
-def machine() -> dict:
-    """What a timing or a float round-off needs beside it: :data:`SPEED_CPU_FLAGS` this CPU
-    has, cores, processor, TensorFlow version, GPUs, and the ``ONEDNN_MAX_CPU_ISA`` cap (None:
-    uncapped)."""
-    flags = cpu_flags()
-    return {"cpu_flags": sorted(f for f in SPEED_CPU_FLAGS if f in flags), "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(),
-            "tensorflow": tf.__version__, "gpus": len(tf.config.list_physical_devices("GPU")),
-            "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA") or None}
-
-
-def resolve_precision(precision: str = "auto", flags: frozenset[str] | None = None,
-                      has_gpu: bool | None = None) -> str:
-    """``auto`` -> ``bfloat16`` on a GPU or a CPU with native bfloat16
-    (:data:`NATIVE_BF16_CPU_FLAGS`, unless ``ONEDNN_MAX_CPU_ISA`` caps oneDNN below it:
-    :data:`ONEDNN_ISAS_WITHOUT_BF16`), else ``float32``; ``float32``/``bfloat16`` pass through.
-    ``flags``/``has_gpu`` default to this machine's."""
-    if precision in PRECISIONS:
-        return precision
-    if precision != "auto":
-        raise ValueError(f"precision must be 'auto' or one of {PRECISIONS}, got {precision!r}")
-    if has_gpu is None:
-        has_gpu = bool(tf.config.list_physical_devices("GPU"))
-    flags = cpu_flags() if flags is None else flags
-    capped = os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper() in ONEDNN_ISAS_WITHOUT_BF16
-    native = any(f in flags for f in NATIVE_BF16_CPU_FLAGS) and not capped
-    return "bfloat16" if has_gpu or native else "float32"
+from evoshift_tf import hardware
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,13 +103,13 @@ class PopulationClassifier:
       batch_size: images per model per step (paper-style 128).
       learning_rate: Adam step size.
       precision: ``"float32"``, ``"bfloat16"`` (master weights stay float32) or ``"auto"``
-        (:func:`resolve_precision`).
+        (:func:`evoshift_tf.hardware.resolve_precision`).
     """
 
     def __init__(self, spec, population: int, input_shape, num_classes: int,
                  batch_size: int = 128, learning_rate: float = 1e-3,
                  precision: str = "float32"):
-        precision = resolve_precision(precision)
+        precision = hardware.resolve_precision(precision)
         if population < 1:
             raise ValueError(f"population must be >= 1, got {population}")
         self.conv_blocks, self.dense_units = spec

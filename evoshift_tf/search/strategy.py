@@ -20,7 +20,7 @@ import cma
 import numpy as np
 from absl import logging
 
-from evoshift_tf import atomic
+from evoshift_tf import atomic, hardware
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
 from evoshift_tf.search import population
@@ -457,12 +457,11 @@ BUDGETS = ("default", "light")
 def budget_for_this_machine(has_gpu: bool | None = None, flags: frozenset[str] | None = None
                             ) -> str:
     """``default`` where the search trains in bfloat16 (a GPU, or a CPU with native bfloat16:
-    :func:`population.resolve_precision`), ``light`` (:meth:`SearchConfig.light`) where it
+    :func:`evoshift_tf.hardware.native_bfloat16`), ``light`` (:meth:`SearchConfig.light`) where it
     trains in float32 on a CPU: there the default search took 1,298 s of a 1,697 s main job
     on a 2-core AVX2-only CPU against about 270 s on 2 AVX-512 cores with native bfloat16.
     ``has_gpu``/``flags`` default to this machine's."""
-    native = population.resolve_precision("auto", flags=flags, has_gpu=has_gpu) == "bfloat16"
-    return "default" if native else "light"
+    return "default" if hardware.native_bfloat16(flags, has_gpu) else "light"
 
 
 BASELINE_STARTS = ("ops", "jacobsen")   # evaluated in the first generation (inject_baselines)

@@ -47,7 +47,7 @@ from evoshift_tf import data as data_lib
 from evoshift_tf import figures, search
 from evoshift_tf import summary as summary_lib
 from evoshift_tf.analysis import loss_surface
-from evoshift_tf.search import population
+from evoshift_tf import hardware
 from evoshift_tf.studies import architectures, median, noise, optimizers, partial, regularizers
 from evoshift_tf.studies import attacks as attacks_lib
 from evoshift_tf.studies import baselines as baselines_study
@@ -1114,7 +1114,7 @@ def run(dataset: data_lib.Dataset, scale: Scale, out_dir: str, attack_dir: str |
     verdicts = [judge(n, entries[n.study]["result"] if n.study in entries else None, scale)
                 for n in NUMBERS]
     report = {"scale": scale.name, "scale_cost": scale.cost, "dataset": dataset.info.name,
-              "command": command, "machine": population.machine(),
+              "command": command, "machine": hardware.machine(),
               "wall_seconds": round(time.time() - start, 1), "load": load.summary(),
               "reused": reused, "attacks": {str(n): w for n, w in where.items()},
               "studies": {k: {"title": e["title"], "budget": e["budget"],
@@ -1168,7 +1168,7 @@ def _header(report: dict) -> list[str]:
         f"Scale: **{report['scale']}** ({report['scale_cost']}); dataset {report['dataset']}.",
         "",
         f"Machine: {m['cpus']} CPU cores, flags "
-        f"{' '.join(m['cpu_flags']) or 'none of ' + '/'.join(population.SPEED_CPU_FLAGS)}, "
+        f"{' '.join(m['cpu_flags']) or 'none of ' + '/'.join(hardware.SPEED_CPU_FLAGS)}, "
         f"{m['gpus']} GPU, TensorFlow {m['tensorflow']}.",
         "",
         f"Time: the {len(studies)} studies took {wall:.0f} s wall ({wall / 60:.1f} min) and "

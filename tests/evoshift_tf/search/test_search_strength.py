@@ -1,6 +1,5 @@
 """The search that wins: the mean decoded through the bound transform, valid attacks by
-construction, baselines injected into the first generation, per-class recombination, precision
-by CPU flags, and no look at the test set."""
+construction, baselines injected into the first generation, per-class recombination, and no look at the test set."""
 
 import dataclasses
 
@@ -132,31 +131,6 @@ def test_recombined_child_is_asked_in_the_next_generation(tiny_gray):
     assert min(np.abs(g - child).max() for g in g1) < 1e-9
 
 
-@pytest.mark.parametrize("flags, gpu, expected", [
-    (frozenset({"avx2", "fma"}), False, "float32"),
-    (frozenset({"avx2", "avx512f"}), False, "float32"),
-    (frozenset({"avx512f", "avx512_bf16"}), False, "bfloat16"),
-    (frozenset({"amx_bf16"}), False, "bfloat16"),
-    (frozenset({"avx2"}), True, "bfloat16"),
-])
-def test_precision_auto_follows_the_cpu_flags(flags, gpu, expected):
-    assert population.resolve_precision("auto", flags, gpu) == expected
-    assert population.resolve_precision("float32", flags, gpu) == "float32"
-
-
-@pytest.mark.parametrize("cap, expected", [("avx2", "float32"), ("AVX512_CORE", "float32"),
-                                            ("AVX512_CORE_BF16", "bfloat16"), ("", "bfloat16")])
-def test_precision_auto_follows_a_onednn_isa_cap(monkeypatch, cap, expected):
-    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
-    assert population.resolve_precision("auto", frozenset({"avx512_bf16"}), False) == expected
-
-
-@pytest.mark.parametrize("cap, recorded", [("AVX2", "AVX2"), ("", None)])
-def test_the_machine_record_names_a_onednn_cap(monkeypatch, cap, recorded):
-    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)      # a capped timing is not this CPU's speed
-    assert population.machine()["onednn_max_cpu_isa"] == recorded
-
-
 @pytest.mark.parametrize("flags, gpu, cap, expected", [
     (frozenset({"avx2", "fma"}), False, "", "light"),
     (frozenset({"avx2", "avx512f"}), False, "", "light"),
@@ -177,18 +151,6 @@ def test_the_light_budget_trains_about_a_third_of_the_default():
     ratio = search.generation_equivalents(light) / search.generation_equivalents(full)
     assert 0.25 < ratio < 0.4
     assert search.SearchConfig.light(generations=5).generations == 5
-
-
-def test_unknown_precision_is_refused():
-    with pytest.raises(ValueError, match="precision"):
-        population.resolve_precision("fp8")
-
-
-def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
-    f = tmp_path / "cpuinfo"
-    f.write_text("processor : 0\nflags\t\t: fpu avx2 avx512_bf16\n")
-    assert population.cpu_flags(str(f)) == {"fpu", "avx2", "avx512_bf16"}
-    assert population.cpu_flags(str(tmp_path / "missing")) == frozenset()
 
 
 def test_the_search_never_sees_the_test_set(tiny_gray):
