@@ -15,7 +15,7 @@ studies over several N_p with their own output root (``vaegan_attack``, ``cross_
 
 Every EvoShift attack comes from one source (:func:`attacks`, over
 :func:`evoshift_tf.studies.attacks.evoshift_attacks`): the ``--attack`` files, else the strength
-benchmark's committed attack for the dataset, N_p and seed (``benchmarks/results/attacks/``),
+committed reference attack for the dataset, N_p and seed (``evoshift_tf/reference_attacks/``),
 else the default search, run once and cached under ``<out or workdir>/attacks/`` (keyed by
 dataset, shape, N_p, seed and search config).
 """
@@ -29,9 +29,6 @@ from absl import flags, logging
 
 FLAGS = flags.FLAGS
 
-BENCHMARK_ATTACKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                 "benchmarks", "results", "attacks")
-"""The strength benchmark's committed attacks (``benchmarks/attack_strength.py``)."""
 BUDGET_FLAGS = ("repeats", "train_images", "test_images", "epochs", "seed", "batch_size")
 """Flags that override a :class:`evoshift_tf.studies.runner.Budget` field of the same name."""
 
@@ -87,12 +84,12 @@ def budget(default=None):
 
 def attacks(dataset, num_pixels, paths=(), root: str = "runs", seed: int = 0) -> dict:
     """``{N_p: PixelAttack}`` for every N_p in ``num_pixels`` from the one attack source:
-    ``paths`` (matched to N_p by their ``num_pixels``), the benchmark's committed attacks, the
+    ``paths`` (matched to N_p by their ``num_pixels``), the committed reference attacks, the
     cache under ``<root>/attacks``, else a search cached there."""
     from evoshift_tf.studies import attacks as attacks_lib
     return attacks_lib.evoshift_attacks(dataset, num_pixels, paths,
                                         cache_dir=os.path.join(root, "attacks"),
-                                        attack_dir=BENCHMARK_ATTACKS, seed=seed)
+                                        attack_dir=attacks_lib.REFERENCE_DIR, seed=seed)
 
 
 def attack(dataset, num_pixels: int, path: str | None = None, root: str = "runs",

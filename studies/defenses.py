@@ -18,11 +18,12 @@ import os
 
 from absl import app, flags
 
+from evoshift_tf.studies import attacks as attacks_lib
 from studies import _cli
 
 FLAGS = flags.FLAGS
 _cli.define_study_flags()
-ATTACK_DIR = _cli.BENCHMARK_ATTACKS
+ATTACK_DIR = os.path.join(attacks_lib.REFERENCE_DIR, "fashion_mnist")
 flags.DEFINE_string("ops", f"{ATTACK_DIR}/ops_np1.json", "One-Pixel Shortcut attack JSON "
                     "(built on the training subset if missing)")
 flags.DEFINE_string("jacobsen", f"{ATTACK_DIR}/jacobsen_np1.json", "Jacobsen et al. attack JSON "

@@ -16,6 +16,7 @@ import sys
 
 from absl import app, flags, logging
 
+from evoshift_tf.studies import attacks as attacks_lib
 from studies import _cli
 
 FLAGS = flags.FLAGS
@@ -27,7 +28,7 @@ flags.DEFINE_string("out", "runs/reproduction", "output folder: REPRODUCTION.md,
 flags.DEFINE_list("only", [], "study ids to run (default: all): table4, fig5d, fig6, fig7, fig8, "
                   "fig9, fig10, fig11, fig12_13, tables1_2, jacobsen")
 flags.DEFINE_string("dataset", "fashion_mnist", "dataset name or .npz path")
-flags.DEFINE_string("attack_dir", _cli.BENCHMARK_ATTACKS,
+flags.DEFINE_string("attack_dir", attacks_lib.REFERENCE_DIR,
                     "committed EvoShift attacks (evoshift_np{N}_seed0.json), used when found on "
                     "the same dataset; else the cache under --out, else a search")
 flags.DEFINE_string("export", None, "also write the report here (e.g. docs/reproduction.md) "

@@ -1,8 +1,9 @@
 """Where every study gets its EvoShift attacks: one source for all of them.
 
-In order: attack files the caller gives (``paths``), then the committed attacks of the
-strength benchmark (``attack_dir``: ``evoshift_np{N}_seed{S}.json`` files made by
-``benchmarks/attack_strength.py``; only used when they were found on the same dataset), then a
+In order: attack files the caller gives (``paths``), then the committed reference attacks
+(``attack_dir``, by default :data:`REFERENCE_DIR`: ``<dataset>/evoshift_np{N}_seed{S}.json`` files
+found and measured by ``benchmarks/attack_strength.py``; only used when they were found on the
+same dataset), then a
 cache of earlier searches, then a search. The cache key holds everything the attack depends on
 (dataset name and image shape, N_p, seed, the search configuration), so a dataset of the same
 shape never reuses another dataset's attack.
@@ -20,6 +21,11 @@ from absl import logging
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
 from evoshift_tf import search
+
+REFERENCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             "reference_attacks")
+"""The committed attacks the studies and the reproduction use, one folder per dataset
+(``evoshift_tf/reference_attacks/<dataset>/``)."""
 
 
 def small_search_config(num_pixels: int, seed: int = 0) -> search.SearchConfig:
@@ -40,11 +46,15 @@ def cache_key(info: data_lib.DatasetInfo, config: search.SearchConfig) -> str:
 
 def _from_attack_dir(attack_dir: str | None, info: data_lib.DatasetInfo, num_pixels: int,
                      seed: int) -> attack_lib.PixelAttack | None:
-    """A committed benchmark attack for this dataset, N_p and seed, if there is one."""
+    """A committed attack for this dataset, N_p and seed, if there is one: in
+    ``attack_dir/<dataset>/`` (the :data:`REFERENCE_DIR` layout) or ``attack_dir`` itself."""
     if not attack_dir:
         return None
-    path = os.path.join(attack_dir, f"evoshift_np{num_pixels}_seed{seed}.json")
-    if not os.path.exists(path):
+    name = f"evoshift_np{num_pixels}_seed{seed}.json"
+    candidates = [os.path.join(attack_dir, info.name.replace("/", "_"), name),
+                  os.path.join(attack_dir, name)]
+    path = next((p for p in candidates if os.path.exists(p)), None)
+    if path is None:
         return None
     a = attack_lib.load(path)
     if (a.provenance.get("dataset") != info.name or a.image_shape != tuple(info.image_shape)
@@ -54,7 +64,7 @@ def _from_attack_dir(attack_dir: str | None, info: data_lib.DatasetInfo, num_pix
 
 
 def evoshift_attacks(dataset: data_lib.Dataset, num_pixels, paths=(), cache_dir: str | None = None,
-                     config_fn=small_search_config, attack_dir: str | None = None,
+                     config_fn=small_search_config, attack_dir: str | None = REFERENCE_DIR,
                      seed: int = 0) -> dict[int, attack_lib.PixelAttack]:
     """``{N_p: PixelAttack}`` for every ``N_p`` in ``num_pixels`` (see the module docstring for
     the order of the sources). A search uses ``config_fn(N_p, seed)`` on the training split only
