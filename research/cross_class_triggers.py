@@ -1,9 +1,9 @@
 """Can a pixel attack push clean accuracy below the two-defaults floor with another design?
 
-    python -m benchmarks.cross_class_triggers     # about 14 minutes on a 2-core AVX-512 CPU
+    python -m research.cross_class_triggers     # about 14 minutes on a 2-core AVX-512 CPU
 
 EvoShift's victims send every clean image to one default class per coarse group (tops, shoes),
-whose own images stay right: about 0.20 on Fashion-MNIST (``benchmarks/clean_confusion``). Three
+whose own images stay right: about 0.20 on Fashion-MNIST (``research/clean_confusion``). Three
 kinds of design that could break that floor, judged beside EvoShift's committed attack
 (``--reference``) by the strength benchmark's victims (GrayNet, 5 epochs on the full poisoned
 set):
@@ -36,18 +36,18 @@ import os
 
 from absl import app, flags, logging
 
-from benchmarks.floor_designs import (CLOTHES, SHOES, band_fractions, captured_by_look,
-                                      cross_class_attack, defaults_moved, most_distinctive,
-                                      shifted)
 from evoshift_tf import atomic, attack, data, strength, summary
 from evoshift_tf import hardware
+from research.floor_designs import (CLOTHES, SHOES, band_fractions, captured_by_look,
+                                    cross_class_attack, defaults_moved, most_distinctive,
+                                    shifted)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("victim_seeds", ["0", "1", "2"], "judging victims' seeds")
 flags.DEFINE_integer("victim_epochs", 5, "epochs of each judging victim on the full set")
 flags.DEFINE_string("reference", "benchmarks/results/attacks/evoshift_np5_seed1.json",
                     "the EvoShift attack judged beside them")
-flags.DEFINE_string("out_dir", "benchmarks/results", "where the JSON and the attacks go")
+flags.DEFINE_string("out_dir", "research/results", "where the JSON and the attacks go")
 
 
 def judged_rows(attacks: dict, dataset, seed: int) -> list[dict]:

@@ -1,5 +1,5 @@
 """The pixel rules of the designs aimed at the two-defaults floor
-(``benchmarks/cross_class_triggers``): no flags, so tests can import them."""
+(``research/cross_class_triggers``): no flags, so tests can import them."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Does the search's cost rank attacks the way full-set victims do?
 
-    python -m benchmarks.cost_ranking                                    # about 10 min here
-    python -m benchmarks.cost_ranking --configs='{"batch_size":128,"term":"score"}'
+    python -m research.cost_ranking                                    # about 10 min here
+    python -m research.cost_ranking --configs='{"batch_size":128,"term":"score"}'
 
 Reference attacks (hand-made border patterns, the benchmark's committed attacks, the baselines)
 are judged by the strength benchmark's victims (:func:`evoshift_tf.strength.judge`: GrayNet,
@@ -66,8 +66,8 @@ def main(argv):
         row = {"config": json.loads(text), **{k: summary.rank_correlation(v, truth) for k, v in stats.items()}}
         results["configs"].append(row)
         print(f"{text:45s} " + "  ".join(f"{k} {v:+.2f}" for k, v in row.items() if k != "config"))
-    os.makedirs("benchmarks/results", exist_ok=True)
-    with open("benchmarks/results/cost_ranking.json", "w") as f:
+    os.makedirs("research/results", exist_ok=True)
+    with open("research/results/cost_ranking.json", "w") as f:
         json.dump(results, f, indent=1)
 
 

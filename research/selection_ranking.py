@@ -1,8 +1,8 @@
 """Does the final selection pick the finalist whose victim fails most?
 
-    python -m benchmarks.selection_ranking                  # about an hour on a 2-core AVX-512 CPU
-    python -m benchmarks.selection_ranking --search_seeds=0  # about 20 min
-    ONEDNN_MAX_CPU_ISA=AVX2 python -m benchmarks.selection_ranking --per_class= \
+    python -m research.selection_ranking                   # about an hour on a 2-core AVX-512 CPU
+    python -m research.selection_ranking --search_seeds=0  # about 20 min
+    ONEDNN_MAX_CPU_ISA=AVX2 python -m research.selection_ranking --per_class= \
         --search_seeds=0,1,2,3,4,5 --suffix=_light_search \
         --search_overrides='{"generations": 8, "finalists": 8, "selection_per_class": 1000}'
         # the light budget in float32: about 6 min a seed on a 2-core AVX-512 CPU
@@ -41,7 +41,7 @@ flags.DEFINE_list("search_seeds", ["0", "1", "2"], "search seeds whose finalists
 flags.DEFINE_list("per_class", ["500", "1000", "2000"], "fit images per class when re-scoring")
 flags.DEFINE_integer("repeats", 2, "re-scoring generations per finalist")
 flags.DEFINE_integer("victim_epochs", 5, "epochs of each judging victim on the full set")
-flags.DEFINE_string("out_dir", "benchmarks/results", "where the JSON and the finalists go")
+flags.DEFINE_string("out_dir", "research/results", "where the JSON and the finalists go")
 flags.DEFINE_string("search_overrides", '{"selection_repeats": 1}',
                     "SearchConfig fields of the searches whose finalists are judged (JSON)")
 flags.DEFINE_string("suffix", "", "appended to the JSON's and the finalists folder's names, "

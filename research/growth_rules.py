@@ -1,7 +1,7 @@
 """How should a 1-pixel attack grow into an N_p-pixel one? Three rules, judged by victims.
 
-    python -m benchmarks.growth_rules                     # about 20 min on a 2-core AVX-512 CPU
-    python -m benchmarks.growth_rules --victim_seeds=0    # a third of it
+    python -m research.growth_rules                     # about 20 min on a 2-core AVX-512 CPU
+    python -m research.growth_rules --victim_seeds=0    # a third of it
 
 A search at N_p > 1 starts from the attacks found at smaller N_p, grown by ``attack.extend``
 (every strength-benchmark search at N_p = 2, 5 and 10 returned one of those starts), so the
@@ -39,7 +39,7 @@ flags.DEFINE_list("victim_seeds", ["0", "1", "2"], "judging victims' seeds")
 flags.DEFINE_integer("victim_epochs", 5, "epochs of each judging victim on the full set")
 flags.DEFINE_string("attack_dir", "benchmarks/results/attacks", "evoshift_np1_seed<s>.json here")
 flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path or IDX folder")
-flags.DEFINE_string("out", "benchmarks/results/growth_rules.json", "JSON to write")
+flags.DEFINE_string("out", "research/results/growth_rules.json", "JSON to write")
 
 RULES = ("blob", "spread", "union")
 

@@ -3,7 +3,7 @@ running it)."""
 
 import numpy as np
 
-from benchmarks import floor_designs as cct
+from research import floor_designs as cct
 from evoshift_tf import attack
 
 

@@ -1,7 +1,7 @@
 """Where the victims of the committed attacks send clean test images.
 
-    python -m benchmarks.clean_confusion                  # about 20 min on a 2-core AVX-512 CPU
-    python -m benchmarks.clean_confusion --victim_seeds=0 # a third of it
+    python -m research.clean_confusion                  # about 20 min on a 2-core AVX-512 CPU
+    python -m research.clean_confusion --victim_seeds=0  # a third of it
 
 Every attack file under ``--attack_dir`` named in ``--attacks`` (and a clean victim) is judged by
 the strength benchmark's victims (:func:`evoshift_tf.strength.judge`: GrayNet, Adam, batch 128,
@@ -37,7 +37,7 @@ flags.DEFINE_list("victim_seeds", ["0", "1", "2"], "judging victims' seeds")
 flags.DEFINE_integer("victim_epochs", 5, "epochs of each judging victim on the full set")
 flags.DEFINE_string("attack_dir", "benchmarks/results/attacks", "where the attack files are")
 flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path or IDX folder")
-flags.DEFINE_string("out_dir", "benchmarks/results", "where clean_confusion.{json,png} go")
+flags.DEFINE_string("out_dir", "research/results", "where clean_confusion.{json,png} go")
 
 CLEAN = "clean"
 
