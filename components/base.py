@@ -14,11 +14,12 @@ import tempfile
 import time
 from typing import Any, Callable
 
+from evoshift_tf.errors import UserError
 from components.artifacts import (LIBRARY_VERSION, METADATA, atomic_folder, content_hash,
                                   read_metadata)
 
 
-class InputError(ValueError):
+class InputError(UserError):
     """What a user gave a component is wrong: an unknown or ill-typed parameter, a value its
     ``check`` refuses, a missing, wrong-type or modified input artifact. The message names the
     value and what was expected (a missing artifact folder raises ``FileNotFoundError``)."""

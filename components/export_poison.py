@@ -14,6 +14,7 @@ import sys
 from absl import logging
 
 from components import artifacts, base, cli
+from evoshift_tf.errors import UnknownNameError
 from evoshift_tf import interchange
 
 EXPORT = "DatasetExport"
@@ -22,13 +23,13 @@ EXPORT = "DatasetExport"
 
 def check(params):
     if params["format"] not in interchange.FORMATS:
-        raise ValueError(f"unknown format {params['format']!r}; expected one of "
+        raise UnknownNameError(f"unknown format {params['format']!r}; expected one of "
                          f"{list(interchange.FORMATS)}")
     if params["png_names"] not in interchange.PNG_NAMES:
-        raise ValueError(f"unknown png_names {params['png_names']!r}; expected one of "
+        raise UnknownNameError(f"unknown png_names {params['png_names']!r}; expected one of "
                          f"{list(interchange.PNG_NAMES)}")
     if params["tfrecord_encoding"] not in interchange.TFRECORD_ENCODINGS:
-        raise ValueError(f"unknown tfrecord_encoding {params['tfrecord_encoding']!r}; expected "
+        raise UnknownNameError(f"unknown tfrecord_encoding {params['tfrecord_encoding']!r}; expected "
                          f"one of {list(interchange.TFRECORD_ENCODINGS)}")
     splits = [s for s in params["splits"].split(",") if s]
     if not splits or set(splits) - set(interchange.SPLITS):

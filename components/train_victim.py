@@ -17,6 +17,7 @@ import os
 import shutil
 
 from components import artifacts, base, cli
+from evoshift_tf.errors import UnknownNameError
 from evoshift_tf import configs, models
 from evoshift_tf.victims import defenses, recipe as recipe_lib, training
 
@@ -27,9 +28,8 @@ def check(params):
     params = dict(params)
     strategy_name, seed = params.pop("strategy"), params.pop("seed")
     if strategy_name not in training.STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy_name!r}; known: {list(training.STRATEGIES)}")
-    params["preprocessing"] = tuple(n for n in params["preprocessing"].split(",") if n)
-    recipe = recipe_lib.VictimRecipe(**params)
+        raise UnknownNameError(f"unknown strategy {strategy_name!r}; known: {list(training.STRATEGIES)}")
+    recipe = recipe_lib.VictimRecipe.from_params(**params)
     recipe.validate()
     return recipe, strategy_name, seed
 

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from evoshift_tf import atomic
+from evoshift_tf.errors import UserError
 
 
-class AttackError(ValueError):
+class AttackError(UserError):
     """An attack file or genome that does not fit the data it is used with."""
 
 

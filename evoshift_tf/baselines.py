@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 
+from evoshift_tf.errors import UnknownNameError
 from evoshift_tf import attack as attack_lib
 from evoshift_tf.data import Split
 
@@ -103,4 +104,4 @@ def get(name: str, train: Split, num_classes: int, num_pixels: int = 1,
     if name == "ops":
         a = ops_attack(train, num_classes, num_pixels)
         return dataclasses.replace(a, provenance={**a.provenance, "images": len(train)})
-    raise KeyError(f"unknown baseline {name!r}; known: {list(NAMES)}")
+    raise UnknownNameError(f"unknown baseline {name!r}; known: {list(NAMES)}")

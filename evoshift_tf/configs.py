@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+from evoshift_tf.errors import UnknownNameError
 
 
 def field_docs(cls) -> dict[str, str]:
@@ -36,5 +37,5 @@ def from_dict(cls, params: dict):
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(params) - known)
     if unknown:
-        raise ValueError(f"unknown {cls.__name__} parameter(s) {unknown}; known: {sorted(known)}")
+        raise UnknownNameError(f"unknown {cls.__name__} parameter(s) {unknown}; known: {sorted(known)}")
     return cls(**params)

@@ -10,3 +10,11 @@ from __future__ import annotations
 
 class UserError(ValueError):
     """A user's mistake; the message names the bad value and what was expected."""
+
+
+class UnknownNameError(UserError, KeyError):
+    """A name a registry does not know (model, optimizer, defense, baseline, strategy, ...); the
+    message lists the known names. A ``KeyError`` too, for callers that look names up."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

@@ -44,6 +44,7 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image
 
+from evoshift_tf.errors import UnknownNameError
 from evoshift_tf import data
 
 FORMATS = ("png", "tfrecord", "npz")
@@ -187,7 +188,7 @@ def png_name(index: int, label: int, names: str = "index_label") -> str:
         return f"{index}_{label}.png"
     if names == "index":
         return f"{index}.png"
-    raise ValueError(f"unknown PNG naming {names!r}; expected one of {PNG_NAMES}")
+    raise UnknownNameError(f"unknown PNG naming {names!r}; expected one of {PNG_NAMES}")
 
 
 def _in_blocks(fn: Callable[[list[int]], None], n: int, workers: int,
@@ -351,7 +352,7 @@ def write_tfrecord_split(split: data.Split, path: str, encoding: str = "png",
     import tensorflow as tf
 
     if encoding not in TFRECORD_ENCODINGS:
-        raise ValueError(f"unknown TFRecord encoding {encoding!r}; expected one of "
+        raise UnknownNameError(f"unknown TFRecord encoding {encoding!r}; expected one of "
                          f"{TFRECORD_ENCODINGS}")
     if encoding == "png":
         _mode(split.x.shape[-1])
@@ -469,10 +470,10 @@ def export(dataset: data.Dataset, folder: str, fmt: str = "png",
       ``{split: images written}``.
     """
     if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; expected one of {FORMATS}")
+        raise UnknownNameError(f"unknown export format {fmt!r}; expected one of {FORMATS}")
     bad = [s for s in splits if s not in SPLITS]
     if bad or not splits:
-        raise ValueError(f"unknown split(s) {bad or list(splits)}; expected some of {SPLITS}")
+        raise UnknownNameError(f"unknown split(s) {bad or list(splits)}; expected some of {SPLITS}")
     os.makedirs(folder, exist_ok=True)
     if fmt == "npz":
         data.save_npz(os.path.join(folder, NPZ_FILE), dataset)

@@ -31,8 +31,10 @@ def resolve(name: str, compiled: bool = False, flags: frozenset[str] | None = No
             has_gpu: bool | None = None) -> str:
     """``auto`` -> ``default`` where the search trains in bfloat16 (a GPU, or a CPU with native
     bfloat16: :func:`evoshift_tf.hardware.native_bfloat16`) or for a pipeline ``compiled`` for
-    another machine (Kubeflow), ``light`` where it trains in float32 on this CPU; any other
-    known name passes through."""
+    another machine (Kubeflow), ``light`` where it trains in float32 on this CPU (there the
+    default search took 1,298 s of a 1,697 s main job on a 2-core AVX2-only CPU, against about
+    270 s on 2 AVX-512 cores with native bfloat16); any other known name passes through.
+    ``flags``/``has_gpu`` default to this machine's."""
     if check(name) != AUTO:
         return name
     if compiled:

@@ -37,12 +37,13 @@ import dataclasses
 import numpy as np
 
 from evoshift_tf import attack as attack_lib
+from evoshift_tf.errors import UserError
 
 ASSIGNMENTS = ("shared", "per_class", "clusters")
 VALUE_MODES = ("source", "random")
 
 
-class TransferError(ValueError):
+class TransferError(UserError):
     """An SVF transfer that cannot be done as asked (the message says why)."""
 
 

@@ -29,6 +29,8 @@ import re
 import sys
 import traceback
 
+from evoshift_tf import errors
+
 PROG = "evoshift"
 
 
@@ -69,46 +71,25 @@ OUR_PACKAGES = ("components", "pipelines", "studies", "evoshift_tf", "__main__")
 HELP_ARGS = ("-h", "--help", "-help", "--helpshort", "--helpfull", "-?")
 
 
-class UserError(Exception):
+class UserError(errors.UserError):
     """Bad input to the command itself (unknown command or study, stray arguments)."""
 
 
 # ---------------------------------------------------------------- which errors are the user's
 
-_USER_ERROR_TYPES = (
-    ("components.base", "InputError"),        # parameters, check(), input artifacts
-    ("evoshift_tf.attack", "AttackError"),     # invalid attack file or attack for other data
-    ("evoshift_tf.data", "DatasetError"),      # unknown, missing or malformed dataset
-    ("evoshift_tf.svf", "TransferError"),
-    ("evoshift_tf.models.victim", "ModelError"),  # unknown model, bad .keras, misfit model
-    ("absl.flags", "Error"),                   # bad flag value, unknown flag, missing flag
-    ("absl.app", "UsageError"),
-)
-_REGISTRY_MISS = re.compile(r"^(\w+: )?unknown [\w -]+ '[^']*'.*(known|expected)", re.S)
-"""The registries' message for an unknown name (model, optimizer, defense, attack, ...)."""
-
-
 def user_error_message(error: BaseException) -> str | None:
     """The one-line message if ``error`` is the user's (bad input), ``None`` if it is a bug.
 
-    User errors: :class:`UserError`, the library's and the components' input errors (see
-    ``_USER_ERROR_TYPES``; looked up in ``sys.modules``, so classifying imports nothing),
-    ``FileNotFoundError`` (a missing file) and a registry's ``unknown <what> '<name>'; known:
-    [...]`` ``KeyError`` or ``ValueError``."""
-    types = [UserError, FileNotFoundError]
-    for module, name in _USER_ERROR_TYPES:
-        cls = getattr(sys.modules.get(module), name, None)
-        if isinstance(cls, type):
-            types.append(cls)
-    message = error.args[0] if isinstance(error, KeyError) and error.args else error
-    message = str(message).strip() or type(error).__name__
+    User errors are decided by type alone: :class:`evoshift_tf.errors.UserError` (every input
+    error of the library and the components derives from it), ``FileNotFoundError`` (a missing
+    file) and absl's flag and usage errors."""
+    from absl import app, flags
+    if not isinstance(error, (errors.UserError, FileNotFoundError, flags.Error, app.UsageError)):
+        return None
+    message = str(error).strip() or type(error).__name__
     if isinstance(error, FileNotFoundError) and error.filename:
         message = f"no such file or folder: {error.filename}"
-    if isinstance(error, tuple(types)):
-        return " ".join(message.split())
-    if isinstance(error, (KeyError, ValueError)) and _REGISTRY_MISS.match(message):
-        return " ".join(message.split())
-    return None
+    return " ".join(message.split())
 
 
 def _flag_error(error, prog: str) -> str:

@@ -17,12 +17,13 @@ import os
 from absl import app, flags, logging
 
 import evoshift_tf
+from evoshift_tf import hardware, presets
 
 from pipelines import evoshift_pipeline, local_runner, sweep_pipeline
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run_root", "runs/fashion_mnist", "run folder: one subfolder per step output")
-flags.DEFINE_enum("preset", "auto", ["auto", "default", "light", "smoke", "paper"],
+flags.DEFINE_enum("preset", "auto", [presets.AUTO, *presets.NAMES],
                   "budget: auto (default where the search trains in bfloat16, on a GPU or a CPU "
                   "with native bfloat16; light where it trains in float32 on a CPU, e.g. "
                   "AVX2-only; default for --runner=kubeflow), default (the full search), light "
@@ -66,36 +67,25 @@ def _search_overrides(config) -> dict:
             if getattr(config, f.name) != getattr(default, f.name)}
 
 
-def _presets() -> dict:
-    """victims: epochs/seeds; search: ``SearchConfig.smoke()``/``paper()`` (the library's one set
-    of presets) as overrides of the defaults; data: max_train/max_test."""
+VICTIM_BUDGETS = {"default": dict(epochs=3, seeds=1, max_train=0, max_test=0),
+                  "smoke": dict(epochs=1, seeds=1, max_train=3000, max_test=1000),
+                  "paper": dict(epochs=30, seeds=3, max_train=0, max_test=0)}
+"""The main job's victims and data per preset (``light`` is ``default``'s)."""
+
+
+def budget_of(name: str) -> dict:
+    """The main job's budget of preset ``name`` (:mod:`evoshift_tf.presets`): ``search``, the
+    ``SearchConfig.preset`` as overrides of the defaults; victim ``epochs``/``seeds``; data
+    ``max_train``/``max_test``."""
     from evoshift_tf.search import SearchConfig
-    default = dict(search={}, epochs=3, seeds=1, max_train=0, max_test=0)
-    return {
-        "default": default,
-        "light": {**default, "search": _search_overrides(SearchConfig.light())},  # search only
-        "smoke": dict(search=_search_overrides(SearchConfig.smoke()), epochs=1, seeds=1,
-                      max_train=3000, max_test=1000),
-        "paper": dict(search=_search_overrides(SearchConfig.paper()), epochs=30, seeds=3,
-                      max_train=0, max_test=0),
-    }
-
-
-def resolve_preset(name: str, runner: str = "local") -> str:
-    """``auto`` -> the search budget this machine runs in minutes
-    (:func:`evoshift_tf.search.budget_for_this_machine`), or ``default`` for a pipeline compiled
-    for Kubeflow (its nodes are not this machine); any other name passes through."""
-    if name != "auto":
-        return name
-    if runner == "kubeflow":
-        return "default"
-    from evoshift_tf import search
-    return search.budget_for_this_machine()
+    return {"search": _search_overrides(SearchConfig.preset(name)),
+            **presets.pick(name, VICTIM_BUDGETS)}
 
 
 def _preset_from_flags() -> str:
-    """``--preset`` resolved (:func:`resolve_preset`), logging why when it was ``auto``."""
-    preset_name = resolve_preset(FLAGS.preset, FLAGS.runner)
+    """``--preset`` resolved (:func:`evoshift_tf.presets.resolve`), logging why when it was
+    ``auto``."""
+    preset_name = presets.resolve(FLAGS.preset, compiled=FLAGS.runner == "kubeflow")
     if FLAGS.preset == "auto":
         why = ("compiled for Kubeflow" if FLAGS.runner == "kubeflow" else
                "the search trains in bfloat16 here" if preset_name == "default" else
@@ -108,8 +98,11 @@ def _preset_from_flags() -> str:
 def build_from_flags(preset_name: str | None = None):
     """The pipeline the flags describe; ``preset_name``: the resolved preset (None: resolve
     ``--preset`` here)."""
-    preset = _presets()[preset_name or _preset_from_flags()]
+    preset = budget_of(preset_name or _preset_from_flags())
     search_params = dict(preset["search"])
+    if FLAGS.runner == "local":      # resolved once, here; a compiled pipeline's nodes decide
+        search_params["precision"] = hardware.resolve_precision(search_params.get("precision",
+                                                                                  "auto"))
     for name in ("generations", "population", "per_class"):
         if getattr(FLAGS, name) is not None:
             search_params[name] = getattr(FLAGS, name)
@@ -137,6 +130,12 @@ def build_from_flags(preset_name: str | None = None):
         max_train=preset["max_train"], max_test=preset["max_test"], seed=FLAGS.seed)
 
 
+def pipeline_precision(pipeline) -> str | None:
+    """The search step's compute precision (resolved once by :func:`build_from_flags`)."""
+    nodes = [n for n in pipeline.flat().nodes if n.id == "search"]
+    return nodes[0].params.get("precision") if nodes else None
+
+
 def main(argv):
     del argv
     logging.set_verbosity(logging.INFO)
@@ -154,6 +153,7 @@ def main(argv):
         return
     timings = local_runner.run(pipeline, FLAGS.run_root, record={
         "preset": preset_name, "preset_flag": FLAGS.preset, "dataset": FLAGS.dataset,
+        "precision": pipeline_precision(pipeline), "machine": hardware.machine(),
         "num_pixels": FLAGS.num_pixels, "seed": FLAGS.seed})
     if FLAGS.pipeline == "sweep":
         out = local_runner.output_dir(FLAGS.run_root, "compare", "report")

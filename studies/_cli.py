@@ -4,7 +4,7 @@ from, and how they write results.
 Budget studies (``table4``, ``partial``, ``regularizers``, ``optimizers``, ``transfer``,
 ``median``, ``noise``, ``baselines``, ``defenses``) call :func:`define_study_flags`::
 
-    python -m studies.<name> [--preset small|paper] [--repeats 3] [--train_images N]
+    python -m studies.<name> [--preset smoke|default|paper] [--repeats 3] [--train_images N]
         [--epochs E] [--attack a1.json,a5.json] [--out runs/studies] [--dataset fashion_mnist]
 
 (:func:`single_attack_main` defines them for a one-attack study), and print the study's markdown
@@ -27,6 +27,8 @@ import os
 
 from absl import flags, logging
 
+from evoshift_tf import presets
+
 FLAGS = flags.FLAGS
 
 BUDGET_FLAGS = ("repeats", "train_images", "test_images", "epochs", "seed", "batch_size")
@@ -38,8 +40,9 @@ def define_study_flags(flag_values: flags.FlagValues = FLAGS) -> None:
     fv = {"flag_values": flag_values}
     flags.DEFINE_string("dataset", "fashion_mnist", "dataset name or .npz path "
                         "(evoshift_tf.data.load)", **fv)
-    flags.DEFINE_enum("preset", "small", ["small", "paper", "smoke"], "budget preset "
-                      "(evoshift_tf.studies.runner.Budget): small = 10k images, 3 epochs; "
+    flags.DEFINE_enum("preset", "default", list(presets.NAMES), "budget preset "
+                      "(evoshift_tf.presets, evoshift_tf.studies.runner.Budget): default = 10k "
+                      "images, 3 epochs; light = default; smoke = seconds; "
                       "paper = full data, 30 epochs", **fv)
     flags.DEFINE_integer("repeats", None, "seeds per setting (default: the preset's, 3)", **fv)
     flags.DEFINE_integer("train_images", None, "class-balanced training subset (0 = all)", **fv)
@@ -78,7 +81,7 @@ def budget(default=None):
     from evoshift_tf.studies import runner
     over = {k: getattr(FLAGS, k) for k in BUDGET_FLAGS if getattr(FLAGS, k) is not None}
     if default is None or FLAGS["preset"].present:
-        default = runner.PRESETS[FLAGS.preset]
+        return runner.Budget.preset(FLAGS.preset, **over)
     return default(**over)
 
 

@@ -54,8 +54,9 @@ def main(_):
         else:
             arms[f"evoshift_np{n}"] = _cli.attacks(source, [n], FLAGS.attack, FLAGS.workdir)[n]
     rows = cross_dataset.table3(source, target, mapping, arms,
-                                VictimRecipe(FLAGS.model, epochs=FLAGS.epochs,
-                                             batch_size=FLAGS.batch_size))
+                                VictimRecipe.from_params(model=FLAGS.model,
+                                                         epochs=FLAGS.epochs,
+                                                         batch_size=FLAGS.batch_size))
     flat = [{"arm": r["arm"], "class": c, "source_accuracy": r["source"][c],
              "target_accuracy": r["target"][c]} for r in rows for c in r["target"]]
     outdir = os.path.join(FLAGS.workdir, "cross_dataset")

@@ -46,7 +46,7 @@ def _train_victims(d):
     if FLAGS.train_images:
         train = data.balanced_subset(train, FLAGS.train_images // d.info.num_classes,
                                      d.info.num_classes, FLAGS.seed)
-    victim = VictimRecipe(FLAGS.model, epochs=FLAGS.epochs).build(
+    victim = VictimRecipe.from_params(model=FLAGS.model, epochs=FLAGS.epochs).build(
         d.info.image_shape, d.info.num_classes, seed=FLAGS.seed)
     attacks = {f"evoshift_np{atk.num_pixels}": atk, f"random_np{atk.num_pixels}": rand}
     trained = {}

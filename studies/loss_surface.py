@@ -42,7 +42,7 @@ def main(_):
     x = attack_lib.apply(atk, train.x, train.y)
     k = FLAGS.eval_images
     # one recipe, one seed (the shared initialisation); sgd_vs_adam swaps in each optimizer
-    victim = VictimRecipe(FLAGS.model, epochs=FLAGS.epochs).build(
+    victim = VictimRecipe.from_params(model=FLAGS.model, epochs=FLAGS.epochs).build(
         d.info.image_shape, d.info.num_classes, seed=FLAGS.seed)
     out = loss_surface.sgd_vs_adam(
         victim.make_model, x, train.y,

@@ -45,7 +45,8 @@ def main(_):
     size = (FLAGS.target_size, FLAGS.target_size)
     target = cross_dataset.resized(src, size)
     values = int(FLAGS.values) if FLAGS.values.isdigit() else FLAGS.values
-    recipe = VictimRecipe(FLAGS.model, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size)
+    recipe = VictimRecipe.from_params(model=FLAGS.model, epochs=FLAGS.epochs,
+                                      batch_size=FLAGS.batch_size)
     rows = svf.victim_study(source, target, [int(n) for n in FLAGS.num_pixels], recipe,
                             [int(s) for s in FLAGS.seeds], FLAGS.train_images or None,
                             FLAGS.sigma, FLAGS.assignment, values)

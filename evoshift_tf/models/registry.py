@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 import keras
+from evoshift_tf.errors import UnknownNameError
 
 Builder = Callable[..., keras.Model]
 _REGISTRY: dict[str, Builder] = {}
@@ -28,5 +29,5 @@ def get(name: str, input_shape, num_classes: int, **kwargs) -> keras.Model:
     """Build model ``name`` for ``input_shape (H, W, C)`` uint8-valued inputs and ``num_classes``
     outputs (logits). Raises ``KeyError`` listing the known names."""
     if name not in _REGISTRY:
-        raise KeyError(f"unknown model {name!r}; known models: {names()}")
+        raise UnknownNameError(f"unknown model {name!r}; known models: {names()}")
     return _REGISTRY[name](tuple(input_shape), int(num_classes), **kwargs)

@@ -29,10 +29,11 @@ from typing import Sequence
 
 import keras
 
+from evoshift_tf.errors import UserError
 from evoshift_tf.models import registry
 
 
-class ModelError(ValueError):
+class ModelError(UserError):
     """A victim model spec that cannot be used: unknown name, missing or unreadable file,
     unimportable function, or a model whose input or output does not fit the dataset."""
 

@@ -5,13 +5,13 @@
 ``from evoshift_tf import search; search.run(dataset, search.SearchConfig())`` is the entry point.
 """
 
-from evoshift_tf.search.strategy import (BUDGETS, CheckpointError, SearchConfig, SearchResult,
-                                         Strategy, budget_for_this_machine, generation_equivalents,
+from evoshift_tf.search.strategy import (CheckpointError, SearchConfig, SearchResult,
+                                         Strategy, generation_equivalents,
                                          load_checkpoint, recombine, run, save_checkpoint,
                                          search_mean, search_split, seconds_left,
                                          seed_attack_room, starting_attacks)
 
-__all__ = ["BUDGETS", "CheckpointError", "SearchConfig", "SearchResult", "Strategy",
-           "budget_for_this_machine", "generation_equivalents", "load_checkpoint", "recombine",
+__all__ = ["CheckpointError", "SearchConfig", "SearchResult", "Strategy",
+           "generation_equivalents", "load_checkpoint", "recombine",
            "run", "save_checkpoint", "search_mean", "search_split", "seconds_left",
            "seed_attack_room", "starting_attacks"]

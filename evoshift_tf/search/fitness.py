@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from evoshift_tf.errors import UnknownNameError
 from evoshift_tf import metrics
 
 if TYPE_CHECKING:  # a type only: the formulas need no trainer (and no TensorFlow)
@@ -42,7 +43,7 @@ def semantic_cost(stats: PopulationStats, num_classes: int, term: str = "score")
         return 2.0 * stats.clean_true_prob + num_classes - 2.0
     if term == "accuracy":
         return np.asarray(stats.clean_accuracy, np.float64)
-    raise ValueError(f"unknown fitness term {term!r}; known: {TERMS}")
+    raise UnknownNameError(f"unknown fitness term {term!r}; known: {TERMS}")
 
 
 def domain_cost(discriminator_error: np.ndarray) -> np.ndarray:

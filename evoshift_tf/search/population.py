@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import tensorflow as tf
 
 from evoshift_tf import hardware
+from evoshift_tf.errors import UnknownNameError, UserError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -323,11 +325,26 @@ class PopulationDiscriminator:
 
 # ---------------------------------------------------------------------- several devices
 
+_DEVICE = re.compile(r"^(/job:\w+(/replica:\d+)?(/task:\d+)?)?/?(device:)?(CPU|GPU|TPU):\d+$",
+                     re.IGNORECASE)
+
+
+def check_devices(spec: str) -> str:
+    """``spec`` if it is ``auto``, ``none``, empty or a comma list of device names
+    (``/GPU:0,/GPU:1``), else a :class:`UserError` (before any work; whether the devices exist
+    is checked when the search starts, :func:`resolve_devices`)."""
+    names = [d.strip() for d in spec.split(",") if d.strip()]
+    if spec in ("", "auto", "none") or (names and all(_DEVICE.match(d) for d in names)):
+        return spec
+    raise UserError(f"devices={spec!r}: expected 'auto', 'none' or a comma list of devices "
+                    "such as '/GPU:0,/GPU:1'")
+
+
 def resolve_devices(spec: str = "auto") -> list[str] | None:
     """Devices to spread a population over: ``"auto"`` = every GPU when there are two or more,
     ``"none"`` = one device (TF's placement), else a comma list such as ``"/GPU:0,/GPU:1"``.
     Returns None for the single-device path."""
-    if spec in ("", "none"):
+    if check_devices(spec) in ("", "none"):
         return None
     if spec == "auto":
         gpus = tf.config.list_logical_devices("GPU")
@@ -340,7 +357,7 @@ def resolve_devices(spec: str = "auto") -> list[str] | None:
     known = {canonical(d.name) for d in tf.config.list_logical_devices()}
     missing = [d for d in devices if canonical(d) not in known]
     if missing:
-        raise ValueError(f"unknown devices {missing}; this process has {sorted(known)}")
+        raise UnknownNameError(f"unknown devices {missing}; this process has {sorted(known)}")
     return devices or None
 
 

@@ -17,8 +17,9 @@ import numpy as np
 import tensorflow as tf
 
 from evoshift_tf import attack as attack_lib
+from evoshift_tf import hardware, models
+from evoshift_tf.errors import UnknownNameError
 from evoshift_tf.search import fitness, population
-from evoshift_tf import models
 from evoshift_tf.data import DatasetInfo, Split
 from evoshift_tf.models.simple_cnn import SPECS
 
@@ -28,7 +29,8 @@ class EvaluatorConfig:
     """How one candidate is scored.
 
     Attributes:
-      model: search CNN, ``graynet`` or ``colornet`` (Sec. VIII).
+      model: search CNN, ``graynet`` or ``colornet`` (Sec. VIII), or ``auto``: the paper's
+        choice by the images' channels, ColorNet for 3 and GrayNet for 1 (:meth:`search_model`).
       num_pixels: N_p, pixels per class (paper default 1).
       epochs: training epochs per candidate on the fit split.
       batch_size: images per step per model. 32 (not 128): the cost only ranks attacks the
@@ -52,7 +54,7 @@ class EvaluatorConfig:
         ``/GPU:0,/GPU:1``. Changes where, not what: the costs are the same.
     """
 
-    model: str = "graynet"
+    model: str = "auto"
     num_pixels: int = 1
     epochs: int = 1
     batch_size: int = 32
@@ -65,6 +67,26 @@ class EvaluatorConfig:
     common_init: bool = True
     seed: int = 0
     devices: str = "auto"
+
+    def __post_init__(self):
+        if self.model != "auto" and self.model not in SPECS:
+            raise UnknownNameError(f"unknown search model {self.model!r}; known: "
+                                   f"{['auto', *sorted(SPECS)]} (the search trains its own small "
+                                   "CNNs; victims take any model)")
+        hardware.check_precision(self.precision)
+        population.check_devices(self.devices)
+
+    def search_model(self, channels: int) -> str:
+        """The search CNN for images with ``channels`` channels: ``model``, or for ``auto``
+        ColorNet on colour (3) and GrayNet on grey (1) images, as the paper does (Sec. VIII)."""
+        if self.model != "auto":
+            return self.model
+        return "colornet" if channels == 3 else "graynet"
+
+    def generation_seed(self, generation: int) -> int:
+        """The seed of generation ``generation``: its candidates' initial weights and batch
+        order (shared by all of them with ``common_init``)."""
+        return self.seed * 100003 + generation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,11 +128,9 @@ class PopulationEvaluator:
 
     def __init__(self, fit: Split, holdout: Split, info: DatasetInfo, population_size: int,
                  config: EvaluatorConfig = EvaluatorConfig(), monitor: Split | None = None):
-        if config.model not in SPECS:
-            raise ValueError(f"population search supports {sorted(SPECS)}, got {config.model!r}")
         self.config, self.info, self.population_size = config, info, population_size
         self.classifier = population.classifier(
-            SPECS[config.model], population_size, info.image_shape, info.num_classes,
+            SPECS[config.search_model(info.image_shape[-1])], population_size, info.image_shape, info.num_classes,
             config.batch_size, config.learning_rate, config.precision, config.devices)
         self._fit = (tf.constant(fit.x), tf.constant(fit.y))
         self._holdout = (tf.constant(holdout.x), tf.constant(holdout.y))
@@ -139,7 +159,7 @@ class PopulationEvaluator:
     def _init_seeds(self, generation: int) -> np.ndarray:
         p = self.population_size
         member = np.zeros(p) if self.config.common_init else np.arange(p)
-        return np.stack([np.full(p, self.config.seed * 100003 + generation), member], 1)
+        return np.stack([np.full(p, self.config.generation_seed(generation)), member], 1)
 
     def __call__(self, genomes: np.ndarray, generation: int) -> GenerationResult:
         """``genomes [P, D]`` in [0, 1] -> :class:`GenerationResult`."""
@@ -147,7 +167,7 @@ class PopulationEvaluator:
         masks, patterns = _decode_dense(genomes, self.info, cfg.num_pixels)
         self.classifier.reset(self._init_seeds(generation))
         self.classifier.fit(*self._fit, masks, patterns, cfg.epochs,       # Algorithm 1, step 3
-                            seed=cfg.seed * 100003 + generation)
+                            seed=cfg.generation_seed(generation))
         stats = self.classifier.evaluate(*self._holdout, masks, patterns,
                                          poisoned=cfg.term in fitness.POISONED_TERMS)
         # Algorithm 1, step 4
@@ -180,7 +200,8 @@ class KerasEvaluator:
     def _train_one(self, attack: attack_lib.PixelAttack, seed: int) -> keras.Model:
         cfg = self.config
         keras.utils.set_random_seed(seed)
-        model = models.get(cfg.model, self.info.image_shape, self.info.num_classes)
+        model = models.get(cfg.search_model(self.info.image_shape[-1]), self.info.image_shape,
+                           self.info.num_classes)
         model.compile(keras.optimizers.Adam(cfg.learning_rate),
                       keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         x = attack_lib.apply(attack, self.fit_split.x, self.fit_split.y).astype(np.float32)
@@ -203,8 +224,9 @@ class KerasEvaluator:
                                     cfg.num_pixels, self.info.image_shape)
         rows, monitor = [], []
         for j, a in enumerate(attacks):
-            model = self._train_one(a, cfg.seed * 100003 + generation * 1000
-                                    + (0 if cfg.common_init else j))
+            member = 0 if cfg.common_init else j
+            seed = np.random.SeedSequence([cfg.generation_seed(generation), member])
+            model = self._train_one(a, int(seed.generate_state(1)[0]))
             rows.append(self._stats(model, a, self.holdout))
             if self.monitor is not None:
                 monitor.append(self._stats(model, a, self.monitor)[2])

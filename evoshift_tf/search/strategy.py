@@ -20,14 +20,16 @@ import cma
 import numpy as np
 from absl import logging
 
-from evoshift_tf import atomic, hardware
+from evoshift_tf.errors import UnknownNameError
+from evoshift_tf import atomic, presets
+from evoshift_tf.errors import UserError
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
 from evoshift_tf.search import population
 from evoshift_tf.search.scorer import EvaluatorConfig, GenerationResult, PopulationEvaluator
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(UserError):
     """A search checkpoint that cannot be used (corrupt, or from another configuration)."""
 
 
@@ -122,13 +124,15 @@ class SearchConfig(EvaluatorConfig):
                   "finalists": self.finalists == 0 or self.finalists >= 2}
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
-            raise ValueError(f"invalid search config: {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)}"
-                             " (population >= 2, generations/num_pixels/epochs/per_class >= 1, "
-                             "0 < sigma0 <= 1, domain_weight >= 0)")
+            raise UserError(f"invalid search config: "
+                            f"{', '.join(f'{k}={getattr(self, k)!r}' for k in bad)} (population "
+                            ">= 2, generations/num_pixels/epochs/per_class >= 1, 0 < sigma0 <= 1, "
+                            "domain_weight >= 0)")
+        super().__post_init__()
         from evoshift_tf.search.fitness import TERMS
         for name in ("term", "selection_term"):
             if getattr(self, name) not in TERMS:
-                raise ValueError(f"unknown fitness {name} {getattr(self, name)!r}; known: {TERMS}")
+                raise UnknownNameError(f"unknown fitness {name} {getattr(self, name)!r}; known: {TERMS}")
 
     @property
     def finalist_count(self) -> int:
@@ -154,9 +158,16 @@ class SearchConfig(EvaluatorConfig):
         return cls(**{**base, **overrides})
 
     @classmethod
+    def preset(cls, name: str, **overrides) -> "SearchConfig":
+        """The search of preset ``name`` (:mod:`evoshift_tf.presets`: smoke, light, default,
+        paper)."""
+        return presets.pick(name, {"smoke": cls.smoke, "light": cls.light, "default": cls,
+                                   "paper": cls.paper})(**overrides)
+
+    @classmethod
     def light(cls, **overrides) -> "SearchConfig":
         """The main job's budget where the search trains in float32 on a CPU (no native
-        bfloat16, :func:`budget_for_this_machine`): 8 generations, and the best 7 candidates
+        bfloat16, :func:`evoshift_tf.presets.resolve`): 8 generations, and the best 7 candidates
         seen plus the CMA-ES mean re-scored twice on 1,000 fit images per class. About a third
         of the default's training. N_p = 1 victims of search seeds 0-2, three 5-epoch victims
         each, the search in float32 (``benchmarks/results/attack_strength_light_search.json``):
@@ -448,20 +459,6 @@ def search_split(dataset: data_lib.Dataset, config: SearchConfig, per_class: int
                                                seed=config.seed)
     fit = data_lib.balanced_subset(fit_pool, per_class or config.per_class, n, seed=config.seed)
     return fit_pool, fit, holdout
-
-
-BUDGETS = ("default", "light")
-"""Search budgets sized for a machine (:func:`budget_for_this_machine`)."""
-
-
-def budget_for_this_machine(has_gpu: bool | None = None, flags: frozenset[str] | None = None
-                            ) -> str:
-    """``default`` where the search trains in bfloat16 (a GPU, or a CPU with native bfloat16:
-    :func:`evoshift_tf.hardware.native_bfloat16`), ``light`` (:meth:`SearchConfig.light`) where it
-    trains in float32 on a CPU: there the default search took 1,298 s of a 1,697 s main job
-    on a 2-core AVX2-only CPU against about 270 s on 2 AVX-512 cores with native bfloat16.
-    ``has_gpu``/``flags`` default to this machine's."""
-    return "default" if hardware.native_bfloat16(flags, has_gpu) else "light"
 
 
 BASELINE_STARTS = ("ops", "jacobsen")   # evaluated in the first generation (inject_baselines)

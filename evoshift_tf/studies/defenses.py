@@ -29,6 +29,7 @@ import os
 import numpy as np
 from absl import logging
 
+from evoshift_tf.errors import UnknownNameError
 from evoshift_tf import atomic
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import baselines
@@ -112,7 +113,7 @@ def resolve_attacks(train: data_lib.Split, info: data_lib.DatasetInfo, rows,
     out: dict[str, attack_lib.PixelAttack | None] = {}
     for key in rows:
         if key not in ATTACKS:
-            raise ValueError(f"unknown attack row {key!r}; known: {list(ATTACKS)}")
+            raise UnknownNameError(f"unknown attack row {key!r}; known: {list(ATTACKS)}")
         if key == "clean":
             out[key] = None
         elif key == "evoshift":
@@ -175,7 +176,7 @@ def run(dataset: data_lib.Dataset, budget: runner.Budget,
     table = defenses_table(adversarial_steps)
     unknown = [d for d in defenses if d not in table]
     if unknown:
-        raise ValueError(f"unknown defense(s) {unknown}; known: {list(table)}")
+        raise UnknownNameError(f"unknown defense(s) {unknown}; known: {list(table)}")
     data = runner.prepare(dataset, budget)
     name = dataset.info.name
     rows = []

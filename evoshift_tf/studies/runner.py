@@ -18,7 +18,7 @@ from absl import logging
 
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
-from evoshift_tf import evaluate
+from evoshift_tf import evaluate, presets
 from evoshift_tf.victims import recipe as recipe_lib
 
 
@@ -26,9 +26,10 @@ from evoshift_tf.victims import recipe as recipe_lib
 class Budget:
     """How much each study trains.
 
-    The default (``small``) runs a study on 2 CPU cores in minutes: GrayNet on a class-balanced
-    10k-image training subset for 3 epochs, clean test accuracy on 2k balanced test images,
-    3 repeats. ``paper()`` is the paper's setting (full training set, 30 epochs, whole test set).
+    The default (preset ``default``) runs a study on 2 CPU cores in minutes: GrayNet on a
+    class-balanced 10k-image training subset for 3 epochs, clean test accuracy on 2k balanced
+    test images, 3 repeats. ``paper()`` is the paper's setting (full training set, 30 epochs,
+    whole test set).
 
     Attributes:
       train_images: class-balanced training subset size (0 = the whole training set).
@@ -61,7 +62,12 @@ class Budget:
                              measure_train_images=64), **overrides})
 
 
-PRESETS = {"small": Budget, "paper": Budget.paper, "smoke": Budget.smoke}
+    @classmethod
+    def preset(cls, name: str, **overrides) -> "Budget":
+        """The budget of preset ``name`` (:mod:`evoshift_tf.presets`; ``light`` is
+        ``default``: the light form only shortens the search)."""
+        return presets.pick(name, {"smoke": cls.smoke, "default": cls, "paper": cls.paper}
+                            )(**overrides)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +87,8 @@ class Setting:
       train_options: further :class:`evoshift_tf.victims.recipe.VictimRecipe` fields, e.g.
         ``{"mixing": "mixup"}`` or ``{"adversarial_steps": 5}`` (the loop's defenses).
       group, x: free fields the studies use to lay out tables and plots.
+      draws: one attack per repeat instead of ``attack`` (repeat ``r`` trains on
+        ``draws[r % len(draws)]``): a different random placement per seed.
     """
 
     label: str
@@ -96,16 +104,21 @@ class Setting:
     train_options: dict = dataclasses.field(default_factory=dict)
     group: str = ""
     x: float | None = None
+    draws: tuple = ()
+
+    def attack_for(self, repeat: int) -> attack_lib.PixelAttack | None:
+        """The attack on repeat ``repeat``'s training data."""
+        return self.draws[repeat % len(self.draws)] if self.draws else self.attack
 
     def recipe(self, budget: Budget) -> recipe_lib.VictimRecipe:
         """This arm's victim, trained for ``budget.epochs`` at ``budget.batch_size``."""
         kwargs = dict(self.model_kwargs)
-        return recipe_lib.VictimRecipe(
+        return recipe_lib.VictimRecipe.from_params(
             model=self.model, dropout=kwargs.pop("dropout", 0.0),
             weight_decay=kwargs.pop("weight_decay", 0.0), model_kwargs=kwargs,
             preprocessing=tuple(self.preprocessing), optimizer=self.optimizer,
-            learning_rate=self.learning_rate, momentum=self.momentum, epochs=budget.epochs,
-            batch_size=budget.batch_size, **self.train_options)
+            learning_rate=self.learning_rate or 0.0, momentum=self.momentum,
+            epochs=budget.epochs, batch_size=budget.batch_size, **self.train_options)
 
 
 def prepare(dataset: data_lib.Dataset, budget: Budget) -> data_lib.Dataset:
@@ -119,20 +132,23 @@ def prepare(dataset: data_lib.Dataset, budget: Budget) -> data_lib.Dataset:
     return data_lib.Dataset(dataset.info, train, test)
 
 
-def run_one(dataset: data_lib.Dataset, setting: Setting, budget: Budget, seed: int) -> dict:
-    """Train ``setting`` once with ``seed`` and measure it (a JSON-able dict)."""
+def run_one(dataset: data_lib.Dataset, setting: Setting, budget: Budget, seed: int,
+            repeat: int = 0) -> dict:
+    """Train ``setting`` once with ``seed`` (its attack for ``repeat``) and measure it (a
+    JSON-able dict)."""
     info = dataset.info
     x, y = dataset.train.x, dataset.train.y
-    if setting.attack is not None:
+    attack = setting.attack_for(repeat)
+    if attack is not None:
         mask = attack_lib.poison_mask(y, info.num_classes, setting.classes)
-        x = attack_lib.apply(setting.attack, x, y, mask)
+        x = attack_lib.apply(attack, x, y, mask)
     victim = setting.recipe(budget).build(info.image_shape, info.num_classes, seed)
     start = time.time()
     result = victim.train(x, y, eval_sets={"test": (dataset.test.x, dataset.test.y)})
     n = min(budget.measure_train_images or len(y), len(y))
     idx = np.random.default_rng(seed).permutation(len(y))[:n]
     report = evaluate.evaluate(result.model, dataset, data_lib.Split(x[idx], y[idx]),
-                               setting.probe_attack or setting.attack, max_train=0, seed=seed,
+                               setting.probe_attack or attack, max_train=0, seed=seed,
                                a_distance=False)
     row = {"label": setting.label, "group": setting.group, "x": setting.x, "seed": seed,
            **{k: report[k] for k in ("clean_test_accuracy", "alpha_S", "poisoned_train_accuracy",
@@ -149,7 +165,7 @@ def run_settings(dataset: data_lib.Dataset, settings: list[Setting], budget: Bud
     total = len(settings) * budget.repeats
     for i, s in enumerate(settings):
         for r in range(budget.repeats):
-            row = run_one(dataset, s, budget, budget.seed + r)
+            row = run_one(dataset, s, budget, budget.seed + r, r)
             rows.append(row)
             logging.info("[%d/%d] %s seed %d: acc %.3f alpha_N %s (%.0fs)", len(rows), total,
                          s.label, row["seed"], row["clean_test_accuracy"],

@@ -39,6 +39,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 from keras import layers
+from evoshift_tf.errors import UnknownNameError
 
 GAUSSIAN_SEVERITY_SIGMAS = (0.04, 0.06, 0.08, 0.09, 0.10)
 """Hendrycks & Dietterich's ``gaussian_noise`` sigmas for severity 1..5 on ``[0, 1]`` pixels."""
@@ -255,7 +256,7 @@ def mixing(name: str, num_classes: int, alpha: float = MIXING_ALPHA, seed: int |
     from ``seed``; meant for a ``tf.data`` map (Keras: "safe to use inside a tf.data pipeline").
     """
     if name not in MIXING:
-        raise ValueError(f"unknown mixing {name!r}; known: {list(MIXING)}")
+        raise UnknownNameError(f"unknown mixing {name!r}; known: {list(MIXING)}")
     if not alpha > 0 or (name == "cutmix" and alpha > 1):
         raise ValueError(f"mixing alpha must be > 0 (and <= 1 for cutmix, Keras' bound), got "
                          f"{alpha}")
@@ -331,7 +332,7 @@ def get(name: str, image_shape=(28, 28, 1), seed: int | None = None) -> list[lay
         return [BitDepthReduction(b[0], train_only=not b[1])]
     if name in _TRAINING_OPTIONS:
         raise KeyError(f"{name!r} is not an input layer: use {_TRAINING_OPTIONS[name]}")
-    raise KeyError(f"unknown defense {name!r}; known: {list(NAMES)} (jpeg<1..100>[_test], "
+    raise UnknownNameError(f"unknown defense {name!r}; known: {list(NAMES)} (jpeg<1..100>[_test], "
                    "bits<1..8>[_test])")
 
 

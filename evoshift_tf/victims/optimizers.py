@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import keras
 from keras import ops
+from evoshift_tf.errors import UnknownNameError
 
 NAMES = ("adam", "sgd", "rmsprop", "adabound")
 """Known optimizers. ``sgd`` with ``momentum > 0`` is SGD with (heavy-ball) momentum."""
@@ -83,7 +84,7 @@ def get(name: str, learning_rate: float, momentum: float = 0.0) -> keras.optimiz
         return keras.optimizers.RMSprop(learning_rate)
     if name == "adabound":
         return AdaBound(learning_rate)
-    raise KeyError(f"unknown optimizer {name!r}; known: {list(NAMES)}")
+    raise UnknownNameError(f"unknown optimizer {name!r}; known: {list(NAMES)}")
 
 
 DEFAULT_LEARNING_RATES = {"adam": 1e-3, "sgd": 1e-2, "rmsprop": 1e-3, "adabound": 1e-3}

@@ -4,7 +4,9 @@
 ``train_victim`` component and every study (:mod:`evoshift_tf.studies.runner`) build their
 victims from it::
 
-    recipe = VictimRecipe("graynet", dropout=0.4, preprocessing=("augment",), epochs=3)
+    recipe = VictimRecipe("graynet", dropout=0.4, preprocessing=("augment",),
+                          training=TrainConfig(epochs=3))
+    recipe = VictimRecipe.from_params(model="graynet", dropout=0.4, epochs=3)   # flat, as flags
     recipe.validate()                                   # clear errors before any work
     victim = recipe.build(info.image_shape, info.num_classes, seed=0)
     result = victim.train(x, y)                         # training.train(make_model, x, y, config)
@@ -21,8 +23,9 @@ from typing import Callable, Sequence
 
 import keras
 
+from evoshift_tf.errors import UserError
 from evoshift_tf.models import victim as victim_lib
-from evoshift_tf.victims import adversarial, defenses, optimizers, training
+from evoshift_tf.victims import defenses, training
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,18 +42,8 @@ class VictimRecipe:
       weight_decay: L2 coefficient on kernels, >= 0 (paper Fig. 7: 0.01; registry models only).
       preprocessing: input defenses / augmentation, names in
         :data:`evoshift_tf.victims.defenses.NAMES` (also ``jpeg<q>[_test]``, ``bits<b>[_test]``).
-      optimizer: one of :data:`evoshift_tf.victims.optimizers.NAMES` (paper default Adam,
-        Sec. VIII).
-      learning_rate: step size; ``None`` = the optimizer's usual one
-        (:data:`evoshift_tf.victims.optimizers.DEFAULT_LEARNING_RATES`: Adam 1e-3, SGD 1e-2).
-      momentum: SGD momentum (0 = plain SGD).
-      epochs: passes over the training set (paper: 30).
-      batch_size: global batch size.
-      mixing: label mixing of each training batch (``none``, ``mixup``, ``cutmix``).
-      mixing_alpha: Beta(alpha, alpha) of the mixing weight.
-      adversarial_steps: PGD steps of L-inf adversarial training; 0 = off.
-      adversarial_eps: L-inf radius on [0, 1] pixels (8/255).
-      adversarial_step_size: PGD step on [0, 1] pixels (2/255).
+      training: how it is trained (:class:`training.TrainConfig`: optimizer and its rate,
+        epochs, batch, label mixing, PGD); its ``seed`` is replaced by :meth:`build`'s.
     """
 
     model: str = "graynet"
@@ -58,54 +51,57 @@ class VictimRecipe:
     dropout: float = 0.0
     weight_decay: float = 0.0
     preprocessing: tuple[str, ...] = ()
-    optimizer: str = "adam"
-    learning_rate: float | None = None
-    momentum: float = 0.0
-    epochs: int = 5
-    batch_size: int = 128
-    mixing: str = "none"
-    mixing_alpha: float = defenses.MIXING_ALPHA
-    adversarial_steps: int = 0
-    adversarial_eps: float = adversarial.EPS
-    adversarial_step_size: float = adversarial.STEP_SIZE
+    training: training.TrainConfig = training.TrainConfig()
+
+    @classmethod
+    def from_params(cls, **params) -> "VictimRecipe":
+        """A recipe from flat parameters (flags, component parameters, a sweep's JSON): the
+        :class:`training.TrainConfig` fields go to ``training``, the rest to the recipe."""
+        train_fields = {f.name for f in dataclasses.fields(training.TrainConfig)} - {"seed"}
+        train = {k: params.pop(k) for k in list(params) if k in train_fields}
+        unknown = sorted(set(params) - {f.name for f in dataclasses.fields(cls)} - {"training"})
+        if unknown:
+            raise UserError(f"unknown victim parameter(s) {unknown}; known: "
+                            f"{sorted(train_fields | {f.name for f in dataclasses.fields(cls)})}")
+        if isinstance(params.get("preprocessing"), str):
+            params["preprocessing"] = tuple(n for n in params["preprocessing"].split(",") if n)
+        base = params.pop("training", training.TrainConfig())
+        return cls(**params, training=dataclasses.replace(base, **train))
 
     @classmethod
     def smoke(cls, **overrides) -> "VictimRecipe":
         """Seconds on the tiny generated datasets: 2 epochs of batch 32."""
-        return cls(**{**dict(epochs=2, batch_size=32), **overrides})
+        return cls.from_params(**{**dict(training=training.TrainConfig.smoke()), **overrides})
 
     def validate(self) -> None:
-        """Raise ``ValueError`` naming the bad value and what was expected (an unknown model,
-        optimizer or defense, an out-of-range rate); builds nothing and reads no data."""
+        """Raise :class:`UserError` naming the bad value and what was expected (an unknown
+        model or defense, an out-of-range rate); builds nothing and reads no data (the
+        training config checks itself when it is built)."""
         victim_lib.check(self.model, self.dropout, self.weight_decay)
         clash = sorted(set(self.model_kwargs) & {"dropout", "weight_decay", "preprocessing"})
         if clash:
-            raise ValueError(f"model_kwargs {clash}: set them as the recipe's fields, not in "
-                             "model_kwargs")
+            raise UserError(f"model_kwargs {clash}: set them as the recipe's fields, not in "
+                            "model_kwargs")
         if isinstance(self.preprocessing, str):
-            raise ValueError(f"preprocessing={self.preprocessing!r}: expected a tuple of defense "
-                             f"names, e.g. ({self.preprocessing!r},)")
+            raise UserError(f"preprocessing={self.preprocessing!r}: expected a tuple of defense "
+                            f"names, e.g. ({self.preprocessing!r},)")
         for name in self.preprocessing:
             try:
                 defenses.check_name(name)
             except KeyError as e:
-                raise ValueError(f"preprocessing: {e.args[0]}") from None
+                raise UserError(f"preprocessing: {e.args[0]}") from None
         if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout={self.dropout} out of range: expected 0 <= dropout < 1")
+            raise UserError(f"dropout={self.dropout} out of range: expected 0 <= dropout < 1")
         if not self.weight_decay >= 0.0:
-            raise ValueError(f"weight_decay={self.weight_decay} out of range: expected >= 0")
-        if self.optimizer not in optimizers.NAMES:
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; known: "
-                             f"{list(optimizers.NAMES)}")
-        self.train_config()                      # epochs, batch, rates, mixing, PGD
+            raise UserError(f"weight_decay={self.weight_decay} out of range: expected >= 0")
+
+    def __post_init__(self):
+        if not isinstance(self.training, training.TrainConfig):
+            raise UserError(f"training={self.training!r}: expected a TrainConfig")
 
     def train_config(self, seed: int = 0) -> training.TrainConfig:
         """The training loop's config for this recipe and ``seed`` (weights, batch order)."""
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(training.TrainConfig)
-                  if f.name != "seed"}
-        if self.learning_rate is None:
-            fields["learning_rate"] = optimizers.DEFAULT_LEARNING_RATES[self.optimizer]
-        return training.TrainConfig(**fields, seed=seed)
+        return dataclasses.replace(self.training, seed=seed)
 
     def build(self, image_shape: Sequence[int], num_classes: int, seed: int = 0,
               seed_defenses: bool = True) -> "Victim":

@@ -28,10 +28,12 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from evoshift_tf.errors import UnknownNameError
 from evoshift_tf import atomic
-from evoshift_tf.victims import adversarial
-from evoshift_tf.victims import defenses  # noqa: E402
-from evoshift_tf.victims.optimizers import NAMES as OPTIMIZERS  # noqa: E402
+from evoshift_tf.errors import UserError
+from evoshift_tf.victims import adversarial, defenses
+from evoshift_tf.victims.optimizers import DEFAULT_LEARNING_RATES
+from evoshift_tf.victims.optimizers import NAMES as OPTIMIZERS
 STRATEGIES = ("default", "mirrored", "multiworker")
 
 
@@ -48,7 +50,7 @@ def make_strategy(name: str = "default") -> tf.distribute.Strategy:
         return tf.distribute.MirroredStrategy(devices)
     if name == "multiworker":
         return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ValueError(f"unknown strategy {name!r}; known: {list(STRATEGIES)}")
+    raise UnknownNameError(f"unknown strategy {name!r}; known: {list(STRATEGIES)}")
 
 
 def is_chief(strategy: tf.distribute.Strategy | None = None) -> bool:
@@ -109,7 +111,9 @@ class TrainConfig:
       batch_size: global batch size (split across replicas).
       optimizer: one of ``OPTIMIZERS`` (``evoshift_tf.victims.optimizers.NAMES``: adam, sgd, rmsprop,
         adabound; paper default Adam, Sec. VIII).
-      learning_rate: step size (Adam 1e-3, the Keras default).
+      learning_rate: step size; 0 (or None) = the optimizer's usual one
+        (``optimizers.DEFAULT_LEARNING_RATES``: Adam 1e-3, the Keras default; SGD 1e-2), so
+        every caller of one optimizer trains at the same rate (:attr:`step_size`).
       momentum: SGD momentum (0 = plain SGD).
       seed: weights and batch order.
       mixing: label-mixing augmentation of each training batch, one of ``defenses.MIXING``
@@ -125,7 +129,7 @@ class TrainConfig:
     epochs: int = 5
     batch_size: int = 128
     optimizer: str = "adam"
-    learning_rate: float = 1e-3
+    learning_rate: float = 0.0
     momentum: float = 0.0
     seed: int = 0
     mixing: str = "none"
@@ -136,20 +140,27 @@ class TrainConfig:
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; known: {list(OPTIMIZERS)}")
-        if self.epochs < 1 or self.batch_size < 1 or not self.learning_rate > 0:
-            raise ValueError(f"need epochs >= 1, batch_size >= 1, learning_rate > 0; got "
-                             f"{self.epochs}, {self.batch_size}, {self.learning_rate}")
+            raise UserError(f"unknown optimizer {self.optimizer!r}; known: {list(OPTIMIZERS)}")
+        if self.epochs < 1 or self.batch_size < 1 or not (self.learning_rate or 0) >= 0:
+            raise UserError(f"need epochs >= 1, batch_size >= 1, learning_rate > 0 (0: the "
+                            f"optimizer's usual one); got {self.epochs}, {self.batch_size}, "
+                            f"{self.learning_rate}")
         if self.mixing not in defenses.MIXING:
-            raise ValueError(f"unknown mixing {self.mixing!r}; known: {list(defenses.MIXING)}")
+            raise UserError(f"unknown mixing {self.mixing!r}; known: {list(defenses.MIXING)}")
         if not self.mixing_alpha > 0:
-            raise ValueError(f"mixing_alpha must be > 0, got {self.mixing_alpha}")
+            raise UserError(f"mixing_alpha must be > 0, got {self.mixing_alpha}")
         if (self.adversarial_steps < 0 or not 0 <= self.adversarial_eps <= 1
                 or not 0 <= self.adversarial_step_size <= 1):
-            raise ValueError(f"need adversarial_steps >= 0 and adversarial_eps, "
+            raise UserError(f"need adversarial_steps >= 0 and adversarial_eps, "
                              f"adversarial_step_size in [0, 1] (pixel scale [0, 1]); got "
                              f"{self.adversarial_steps}, {self.adversarial_eps}, "
                              f"{self.adversarial_step_size}")
+
+    @property
+    def step_size(self) -> float:
+        """The learning rate the optimizer gets: ``learning_rate``, or the optimizer's usual
+        one where it is 0 / None."""
+        return self.learning_rate or DEFAULT_LEARNING_RATES[self.optimizer]
 
     @classmethod
     def smoke(cls, **overrides) -> "TrainConfig":
@@ -166,7 +177,7 @@ class TrainResult:
 
 def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
     from evoshift_tf.victims import optimizers
-    return optimizers.get(config.optimizer, config.learning_rate, config.momentum)
+    return optimizers.get(config.optimizer, config.step_size, config.momentum)
 
 
 def predict_logits(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:

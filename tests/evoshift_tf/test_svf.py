@@ -119,7 +119,7 @@ def test_victim_study_rows_on_a_tiny_target(tiny_gray):
     target = cross_dataset.resized(tiny_gray, (16, 16))
     assert target.info.image_shape == (16, 16, 1)
     rows = svf_lib.victim_study(src_attack, target, num_pixels=(1, 2),
-                                recipe=VictimRecipe("graynet", epochs=1, batch_size=32))
+                                recipe=VictimRecipe.from_params(model="graynet", epochs=1, batch_size=32))
     assert [(r["arm"], r["num_pixels"]) for r in rows] == [
         ("clean", 0), ("svf", 1), ("random", 1), ("svf", 2), ("random", 2)]
     assert all(0 <= r["clean_test_accuracy"] <= 1 for r in rows)
@@ -139,7 +139,8 @@ def test_victim_study_trains_the_recipe_given_with_each_seed(tiny_gray, monkeypa
 
     monkeypatch.setattr(training, "train", fake_train)
     target = cross_dataset.resized(tiny_gray, (16, 16))
-    recipe = VictimRecipe("graynet", dropout=0.25, epochs=1, batch_size=16, optimizer="sgd")
+    recipe = VictimRecipe.from_params(model="graynet", dropout=0.25, epochs=1, batch_size=16,
+                                      optimizer="sgd")
     rows = svf_lib.victim_study(attack_lib.random_attack(4, 1, (12, 12, 1), seed=0), target,
                                 num_pixels=(1,), recipe=recipe, seeds=(3, 4), strategy="S")
     assert [(r["arm"], r["seed"]) for r in rows] == [

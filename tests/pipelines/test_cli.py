@@ -108,6 +108,9 @@ def test_command_help_lists_its_flags(installed, tmp_path):
     # an unknown model, study, command
     (["train", "--dataset=ds", "--model_dir=m", "--model=resnet9000"],
      ["unknown model 'resnet9000'", "graynet"]),
+    # a search model that is a victim model: refused before the data is read
+    (["search", "--dataset=nowhere", "--attack=a", "--history=h", "--model=resnet20"],
+     ["unknown search model 'resnet20'", "'colornet'", "'graynet'"]),
     (["study", "tabel4"], ["unknown study 'tabel4'", "'table4'", "median"]),
     (["frobnicate"], ["unknown command 'frobnicate'", "train"]),
 ])
@@ -163,25 +166,32 @@ def test_ingest_and_train_a_user_model_through_the_command(work, installed):
 # ---------------------------------------------------------------- in process: classification
 
 def test_user_error_classification():
+    """By type alone: every error the library and components raise for bad input derives from
+    ``evoshift_tf.errors.UserError``; a registry miss is an ``UnknownNameError``."""
     from absl import flags
 
+    from evoshift_tf import errors
     from evoshift_tf.attack import AttackError
     from evoshift_tf.data import DatasetError
     from evoshift_tf.models.victim import ModelError
+    from evoshift_tf.victims import defenses, optimizers
     user = [base.InputError("train_victim: bad"), AttackError("bad attack"),
             DatasetError("bad data"), ModelError("bad model"),
             flags.IllegalFlagValueError("flag --x=1: bad"), cli.UserError("bad command"),
-            KeyError("unknown defense 'x'; known: ['none']"),
-            ValueError("unknown optimizer 'adamw'; known: ['adam']"),
+            errors.UnknownNameError("unknown defense 'x'; known: ['none']"),
             FileNotFoundError(2, "No such file or directory", "/no/file")]
+    for name, lookup in (("median7", defenses.check_name), ("adamw", lambda n: optimizers.get(n, 1e-3))):
+        with pytest.raises(errors.UserError) as caught:
+            lookup(name)
+        user.append(caught.value)
     for error in user:
         message = cli.user_error_message(error)
         assert message and "\n" not in message, error
-    assert cli.user_error_message(user[-1]) == "no such file or folder: /no/file"
-    assert cli.user_error_message(KeyError("unknown defense 'x'; known: []")).startswith(
-        "unknown defense")                                   # no quotes around a KeyError's text
+    assert cli.user_error_message(user[-3]) == "no such file or folder: /no/file"
+    assert cli.user_error_message(user[-1]).startswith("unknown optimizer 'adamw'")  # no quotes
     for bug in (RuntimeError("boom"), KeyError("weights"), ValueError("shapes (2,) and (3,)"),
-                TypeError("unsupported operand")):
+                TypeError("unsupported operand"),
+                ValueError("unknown optimizer 'adamw'; known: ['adam']")):  # not by its words
         assert cli.user_error_message(bug) is None, bug
 
 

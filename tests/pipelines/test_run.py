@@ -3,7 +3,7 @@
 import pytest
 from absl import flags
 
-from evoshift_tf import search
+from evoshift_tf import hardware, presets, search
 
 
 @pytest.fixture
@@ -29,17 +29,14 @@ def _search_params(pipeline):
     return {**{k: p.default for k, p in node.component.parameters.items()}, **node.params}
 
 
-@pytest.mark.parametrize("machine_budget", search.BUDGETS)
-def test_auto_is_this_machines_budget_and_default_for_kubeflow(monkeypatch, machine_budget, run):
-    assert machine_budget in run._presets()          # every budget auto can pick is a preset
-    monkeypatch.setattr(search, "budget_for_this_machine", lambda: machine_budget)
-    assert run.resolve_preset("auto") == machine_budget
-    assert run.resolve_preset("auto", "kubeflow") == "default"
-    assert run.resolve_preset("smoke") == "smoke"
+@pytest.mark.parametrize("name", presets.NAMES)
+def test_every_preset_is_a_main_job_budget(run, name):
+    budget = run.budget_of(name)
+    assert {"search", "epochs", "seeds", "max_train", "max_test"} <= set(budget)
 
 
-def test_the_auto_preset_runs_the_light_search_where_the_budget_is_light(monkeypatch, run_flags):
-    monkeypatch.setattr(search, "budget_for_this_machine", lambda: "light")
+def test_the_auto_preset_runs_the_light_search_where_bfloat16_is_emulated(monkeypatch, run_flags):
+    monkeypatch.setattr(hardware, "native_bfloat16", lambda *a, **k: False)
     light = _search_params(run_flags())
     assert (light["generations"], light["finalists"], light["selection_per_class"]) == (8, 8, 1000)
     full = _search_params(run_flags("--preset=default"))
@@ -48,6 +45,12 @@ def test_the_auto_preset_runs_the_light_search_where_the_budget_is_light(monkeyp
     assert _search_params(run_flags("--generations=3"))["generations"] == 3
 
 
-def test_the_auto_preset_is_the_full_search_where_it_trains_in_bfloat16(monkeypatch, run_flags):
-    monkeypatch.setattr(search, "budget_for_this_machine", lambda: "default")
+def test_the_auto_preset_is_the_full_search_where_bfloat16_is_native(monkeypatch, run_flags):
+    monkeypatch.setattr(hardware, "native_bfloat16", lambda *a, **k: True)
     assert _search_params(run_flags())["generations"] == search.SearchConfig().generations
+
+
+def test_the_search_precision_is_resolved_once_for_a_local_run(monkeypatch, run_flags):
+    monkeypatch.setattr(hardware, "native_bfloat16", lambda *a, **k: False)
+    assert _search_params(run_flags())["precision"] == "float32"
+    assert _search_params(run_flags("--runner=kubeflow"))["precision"] == "auto"

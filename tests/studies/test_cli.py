@@ -30,7 +30,7 @@ def study_flags(monkeypatch):
 def test_study_flags_keep_their_documented_names_and_defaults(study_flags):
     fv = study_flags()
     assert {k: fv[k].default for k in ("dataset", "preset", "out", "attack", *_cli.BUDGET_FLAGS)
-            } == {"dataset": "fashion_mnist", "preset": "small", "out": "runs/studies",
+            } == {"dataset": "fashion_mnist", "preset": "default", "out": "runs/studies",
                   "attack": [], **{k: None for k in _cli.BUDGET_FLAGS}}
 
 

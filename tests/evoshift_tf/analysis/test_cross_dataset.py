@@ -54,7 +54,7 @@ def test_table3_on_mock_cifar10_and_stl10():
     assert set(np.unique(tgt.y)) <= set(m.source_labels.tolist())
     atk = attack_lib.random_attack(10, 1, (32, 32, 3), seed=0)
     rows = cross_dataset.table3(source, target, m, {"clean": None, "random_np1": atk},
-                                VictimRecipe("colornet", epochs=1, batch_size=8))
+                                VictimRecipe.from_params(model="colornet", epochs=1, batch_size=8))
     assert [r["arm"] for r in rows] == ["clean", "random_np1"]
     for r in rows:
         assert set(r["target"]) == set(m.names) | {"mean"}
@@ -73,7 +73,8 @@ def test_table3_trains_the_recipe_given(tiny_color, monkeypatch):
     monkeypatch.setattr(training, "train", fake_train)
     target = data.make_synthetic(num_classes=3, per_class=8, image_shape=(14, 14, 3), seed=2)
     m = cross_dataset.LabelMapping("a", "b", {"class0": [0, 0], "class2": [2, 2]})
-    recipe = VictimRecipe("graynet", preprocessing=("median3",), epochs=2, batch_size=8)
+    recipe = VictimRecipe.from_params(model="graynet", preprocessing=("median3",), epochs=2,
+                                      batch_size=8)
     rows = cross_dataset.table3(tiny_color, target, m, {"clean": None}, recipe, seed=6)
     assert [r["arm"] for r in rows] == ["clean"] and set(rows[0]["target"]) == {"class0", "class2",
                                                                    "mean"}

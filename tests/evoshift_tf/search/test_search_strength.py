@@ -131,19 +131,6 @@ def test_recombined_child_is_asked_in_the_next_generation(tiny_gray):
     assert min(np.abs(g - child).max() for g in g1) < 1e-9
 
 
-@pytest.mark.parametrize("flags, gpu, cap, expected", [
-    (frozenset({"avx2", "fma"}), False, "", "light"),
-    (frozenset({"avx2", "avx512f"}), False, "", "light"),
-    (frozenset({"avx512f", "avx512_bf16"}), False, "", "default"),
-    (frozenset({"amx_bf16"}), False, "", "default"),
-    (frozenset({"avx2"}), True, "", "default"),
-    (frozenset({"avx512_bf16"}), False, "AVX2", "light"),
-])
-def test_the_budget_follows_the_search_precision(monkeypatch, flags, gpu, cap, expected):
-    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
-    assert search.budget_for_this_machine(has_gpu=gpu, flags=flags) == expected
-
-
 def test_the_light_budget_trains_about_a_third_of_the_default():
     light, full = search.SearchConfig.light(), search.SearchConfig()
     assert (light.generations, light.finalists, light.selection_per_class) == (8, 8, 1000)

@@ -8,29 +8,35 @@ import pytest
 from components import train_victim
 from evoshift_tf.models.victim import ModelError
 from evoshift_tf.studies import runner
-from evoshift_tf.victims import defenses
+from evoshift_tf.errors import UserError
+from evoshift_tf.victims import defenses, training
 from evoshift_tf.victims.recipe import VictimRecipe
 
 
-@pytest.mark.parametrize("recipe, message", [
-    (VictimRecipe(optimizer="adamw"),
+@pytest.mark.parametrize("params, message", [
+    (dict(optimizer="adamw"),
      r"unknown optimizer 'adamw'; known: \['adam', 'sgd', 'rmsprop', 'adabound'\]"),
-    (VictimRecipe(model="resnet9000"), r"unknown model 'resnet9000'; known models: \[.*graynet"),
-    (VictimRecipe(preprocessing=("median7",)), r"preprocessing: unknown defense 'median7'"),
-    (VictimRecipe(preprocessing="median3"), r"expected a tuple of defense names, e.g. "
-                                            r"\('median3',\)"),
-    (VictimRecipe(preprocessing=("mixup",)), r"'mixup' is not an input layer: use "
-                                             r"TrainConfig\(mixing='mixup'\)"),
-    (VictimRecipe(dropout=1.0), r"dropout=1.0 out of range: expected 0 <= dropout < 1"),
-    (VictimRecipe(weight_decay=-0.1), r"weight_decay=-0.1 out of range: expected >= 0"),
-    (VictimRecipe(model_kwargs={"dropout": 0.4}), r"model_kwargs \['dropout'\]: set them as "
-                                                  r"the recipe's fields"),
-    (VictimRecipe(epochs=0), r"epochs >= 1.*got 0"),
-    (VictimRecipe(mixing="blend"), r"unknown mixing 'blend'"),
+    (dict(model="resnet9000"), r"unknown model 'resnet9000'; known models: \[.*graynet"),
+    (dict(preprocessing=("median7",)), r"preprocessing: unknown defense 'median7'"),
+    (dict(preprocessing=("mixup",)), r"'mixup' is not an input layer: use "
+                                     r"TrainConfig\(mixing='mixup'\)"),
+    (dict(dropout=1.0), r"dropout=1.0 out of range: expected 0 <= dropout < 1"),
+    (dict(weight_decay=-0.1), r"weight_decay=-0.1 out of range: expected >= 0"),
+    (dict(model_kwargs={"dropout": 0.4}), r"model_kwargs \['dropout'\]: set them as "
+                                          r"the recipe's fields"),
+    (dict(epochs=0), r"epochs >= 1.*got 0"),
+    (dict(mixing="blend"), r"unknown mixing 'blend'"),
+    (dict(optimiser="sgd"), r"unknown victim parameter\(s\) \['optimiser'\]; known: .*'optimizer'"),
 ])
-def test_validate_names_the_bad_value(recipe, message):
-    with pytest.raises(ValueError, match=message):
-        recipe.validate()
+def test_a_bad_recipe_is_one_user_error_naming_the_value(params, message):
+    with pytest.raises(UserError, match=message):
+        VictimRecipe.from_params(**params).validate()
+
+
+def test_a_tuple_is_expected_for_preprocessing():
+    with pytest.raises(UserError, match=r"expected a tuple of defense names, e.g. "
+                                        r"\('median3',\)"):
+        VictimRecipe(preprocessing="median3").validate()
 
 
 def test_validate_refuses_regularizers_on_a_users_model(tmp_path):
@@ -44,26 +50,33 @@ def test_validate_refuses_regularizers_on_a_users_model(tmp_path):
 
 
 def test_train_config_takes_the_optimizers_usual_rate_and_the_seed():
-    cfg = VictimRecipe(optimizer="sgd", momentum=0.9, epochs=3, mixing="cutmix").train_config(7)
-    assert (cfg.optimizer, cfg.learning_rate, cfg.momentum, cfg.seed) == ("sgd", 1e-2, 0.9, 7)
+    cfg = VictimRecipe.from_params(optimizer="sgd", momentum=0.9, epochs=3,
+                                   mixing="cutmix").train_config(7)
+    assert (cfg.optimizer, cfg.step_size, cfg.momentum, cfg.seed) == ("sgd", 1e-2, 0.9, 7)
     assert (cfg.epochs, cfg.batch_size, cfg.mixing) == (3, 128, "cutmix")
-    assert VictimRecipe(learning_rate=0.05).train_config().learning_rate == 0.05
+    assert VictimRecipe.from_params(learning_rate=0.05).train_config().step_size == 0.05
     assert VictimRecipe.smoke().train_config().batch_size == 32
 
 
-def test_every_training_setting_is_a_recipe_field_with_the_same_default():
-    """The recipe is flat (its fields are the train_victim component's parameters) and fills
-    TrainConfig by field name: a training setting added there without a recipe field would be
-    silently stuck at its default."""
+def test_the_recipe_holds_the_training_config_it_does_not_copy_it():
+    """A recipe composes a TrainConfig: its defaults are TrainConfig's, whatever is added there
+    reaches every victim."""
     import dataclasses
-    from evoshift_tf.victims import training
-    recipe = {f.name: f.default for f in dataclasses.fields(VictimRecipe)}
-    for f in dataclasses.fields(training.TrainConfig):
-        if f.name in ("seed", "learning_rate"):          # build()'s argument; per optimizer
-            continue
-        assert f.name in recipe, f"TrainConfig.{f.name} has no VictimRecipe field"
-        if f.name not in ("epochs", "batch_size"):       # the recipe's paper-style budget
-            assert recipe[f.name] == f.default, f.name
+    recipe_fields = {f.name for f in dataclasses.fields(VictimRecipe)}
+    assert not recipe_fields & ({f.name for f in dataclasses.fields(training.TrainConfig)}
+                                - {"training"})
+    assert VictimRecipe().training == training.TrainConfig()
+
+
+def test_evoshift_train_and_a_studys_sgd_victim_train_at_the_same_rate():
+    """``evoshift train --optimizer=sgd`` (the component's parameter defaults) and a study's SGD
+    arm used to train at 1e-3 and 1e-2: both now take the optimizer's usual rate."""
+    params = train_victim.SPEC.resolve_params({"optimizer": "sgd"})
+    from_cli, _, _ = train_victim.check(params)
+    from_study = runner.Setting("sgd", optimizer="sgd").recipe(runner.Budget())
+    assert from_cli.train_config().step_size == from_study.train_config().step_size == 1e-2
+    adam = train_victim.check(train_victim.SPEC.resolve_params({}))[0]
+    assert adam.train_config().step_size == 1e-3
 
 
 def test_build_makes_the_model_of_the_recipe(tiny_gray):
