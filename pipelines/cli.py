@@ -141,6 +141,32 @@ def _quiet_native_stderr(enabled: bool):
         os.close(devnull)
 
 
+class _HideTensorFlowInfo:
+    """A logging filter that drops INFO lines logged from TensorFlow's and Keras' own files
+    (SavedModel "Assets written", "Sharding callback duration", "Function `serve` contains input
+    name(s)", fingerprints): they log through absl, like our progress lines."""
+
+    def __init__(self):
+        import importlib.util as util
+        self.roots = tuple(os.path.dirname(spec.origin) + os.sep for spec in
+                           (util.find_spec(n) for n in ("tensorflow", "keras", "tf_keras"))
+                           if spec is not None and spec.origin)
+
+    def filter(self, record) -> bool:
+        return record.levelno >= 30 or not record.pathname.startswith(self.roots)
+
+
+def quiet_tensorflow(enabled: bool = True) -> None:
+    """Hide TensorFlow's INFO lines from a command's log (warnings and errors stay), so that
+    the progress lines are readable; ``--verbose`` keeps them."""
+    from absl import logging
+    handler = logging.get_absl_handler()
+    for f in [f for f in handler.filters if isinstance(f, _HideTensorFlowInfo)]:
+        handler.removeFilter(f)
+    if enabled:
+        handler.addFilter(_HideTensorFlowInfo())
+
+
 def _import(module: str, command: str, verbose: bool):
     """``module``, with TensorFlow imported first (quietly unless ``verbose``): most commands
     need it, some only once they run."""
@@ -148,6 +174,7 @@ def _import(module: str, command: str, verbose: bool):
     try:
         with _quiet_native_stderr(not verbose):
             import tensorflow  # noqa: F401
+            quiet_tensorflow(not verbose)
             return importlib.import_module(module)
     except ModuleNotFoundError as e:
         if e.name != module:

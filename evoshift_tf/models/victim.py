@@ -112,10 +112,11 @@ def build(spec: str, input_shape: Sequence[int], num_classes: int,
 def source_digest(spec: str) -> str | None:
     """SHA-256 of what defines the user's model, so a cache notices an edit: the ``.keras``
     file's bytes, or the source file of ``module:function``'s module; ``None`` for a registry
-    name (the library version covers it). Raises :class:`ModelError` like :func:`check`."""
-    k = check(spec)
-    if k == "registry":
+    name, known or not (the library version covers it; a step's own check judges the name).
+    Raises :class:`ModelError` like :func:`check` for a missing file or module."""
+    if kind(spec) == "registry":
         return None
+    k = check(spec)
     if k == "keras_file":
         path = spec
     else:

@@ -209,3 +209,27 @@ def test_verbose_is_taken_anywhere_before_double_dash():
     assert cli._pop_verbose(["train", "--verbose", "--x=1"]) == (True, ["train", "--x=1"])
     assert cli._pop_verbose(["train", "--", "--verbose"]) == (False, ["train", "--",
                                                                       "--verbose"])
+
+
+def test_tensorflows_info_lines_are_hidden_unless_verbose():
+    """The main job's log was mostly TensorFlow's SavedModel lines; ours and every warning stay."""
+    import logging as std_logging
+
+    import tensorflow as tf
+    from absl import logging
+
+    def record(path, level=std_logging.INFO):
+        return std_logging.LogRecord("absl", level, path, 1, "m", None, None)
+
+    tf_file = os.path.join(os.path.dirname(tf.__file__), "python", "saved_model", "builder.py")
+    handler = logging.get_absl_handler()
+    try:
+        cli.quiet_tensorflow(True)
+        cli.quiet_tensorflow(True)                  # idempotent: one filter
+        assert not handler.filter(record(tf_file))
+        assert handler.filter(record(tf_file, std_logging.WARNING))
+        assert handler.filter(record(os.path.join(REPO, "pipelines", "local_runner.py")))
+        cli.quiet_tensorflow(False)                 # --verbose
+        assert handler.filter(record(tf_file))
+    finally:
+        cli.quiet_tensorflow(False)
