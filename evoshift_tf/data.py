@@ -3,7 +3,11 @@
 Sources:
   * the Debian package ``dataset-fashion-mnist`` (gzipped IDX files), the embedded default;
   * tensorflow-datasets for named datasets (always ``download=False``: no network here);
-  * a user's own ``.npz`` file with ``x_train, y_train, x_test, y_test`` arrays.
+  * a user's own ``.npz`` file with ``x_train, y_train, x_test, y_test`` arrays;
+  * an image folder, ``train/<class>/<image>`` and ``test/<class>/<image>`` (the layout of
+    ``keras.utils.image_dataset_from_directory`` and torchvision's ``ImageFolder``): see
+    :mod:`evoshift_tf.image_folder` for the label and file order and the pixel rules;
+  * a folder of the four gzipped IDX files (MNIST layout).
 
 Images stay ``uint8`` so that poisoning writes exact pixel values; models rescale inside.
 """
@@ -15,9 +19,11 @@ import gzip
 import os
 import struct
 import zlib
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
+
+from evoshift_tf.errors import UserError
 
 DEBIAN_FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 FASHION_MNIST_CLASSES = (
@@ -36,7 +42,7 @@ _IDX_IMAGES_MAGIC = 2051
 _IDX_LABELS_MAGIC = 2049
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError):
     """A dataset is missing, truncated or inconsistent; the message says how to fix it."""
 
 
@@ -239,18 +245,29 @@ def save_npz(path: str, dataset: Dataset) -> None:
                         class_names=np.array(dataset.info.class_names))
 
 
-def load(source: str = "fashion_mnist", data_dir: str | None = None) -> Dataset:
+def load(source: str = "fashion_mnist", data_dir: str | None = None,
+         progress: Callable[[int, int], None] | None = None) -> Dataset:
     """One entry point: ``fashion_mnist`` (Debian IDX files, else tfds), a tfds name, or a path.
 
     Args:
-      source: a dataset name (see ``TFDS_NAMES``), a ``.npz`` path, or an IDX directory.
+      source: a dataset name (see ``TFDS_NAMES``), a ``.npz`` path, an image folder (with
+        ``train/<class>/`` and ``test/<class>/`` sub-folders; named after the folder) or a folder
+        of IDX files.
       data_dir: for ``fashion_mnist``/``mnist``: a directory of ``*-ubyte.gz`` files; for other
         names: the tfds data directory.
+      progress: for an image folder, called as ``progress(done, total)`` while decoding.
     """
     if source.endswith(".npz"):
         return load_npz(source)
     if os.path.isdir(source):
-        return load_idx_dir(source, name=os.path.basename(source.rstrip("/")))
+        from evoshift_tf import image_folder   # imports this module: import it late
+        if image_folder.is_image_folder(source):
+            return image_folder.load(source, progress=progress)
+        if not any(f.endswith("-ubyte.gz") for f in os.listdir(source)):
+            raise DatasetError(
+                f"{source} is neither an image folder ({image_folder.LAYOUT}) nor a folder of "
+                "IDX files (train-images-idx3-ubyte.gz, ...)")
+        return load_idx_dir(source, name=os.path.basename(os.path.normpath(source)))
     if source == "fashion_mnist":
         directory = data_dir or DEBIAN_FASHION_MNIST_DIR
         if os.path.isdir(directory) or data_dir:
@@ -260,8 +277,12 @@ def load(source: str = "fashion_mnist", data_dir: str | None = None) -> Dataset:
             "`apt-get install -y dataset-fashion-mnist` (Debian) or pass --data_dir")
     if source in TFDS_NAMES:
         return load_tfds(source, data_dir)
+    if os.sep in source:
+        raise DatasetError(f"no such file or folder {source}; expected a .npz file, an image "
+                           "folder (train/<class>/<image>, test/<class>/<image>) or a folder of "
+                           "IDX files")
     raise DatasetError(f"unknown dataset {source!r}: give one of {sorted(TFDS_NAMES)}, "
-                       "a .npz file, or a directory of IDX files")
+                       "a .npz file, an image folder or a folder of IDX files")
 
 
 # ---------------------------------------------------------------- subsets and splits
@@ -317,5 +338,6 @@ def make_synthetic(num_classes: int = 4, per_class: int = 64, image_shape=(12, 1
         order = rng.permutation(y.size)
         return Split(img[order], y[order].astype(np.int64))
 
-    info = DatasetInfo(name, num_classes, (h, w, ch), tuple(f"class{i}" for i in range(num_classes)))
+    info = DatasetInfo(name, num_classes, (h, w, ch),
+                       tuple(f"class{i}" for i in range(num_classes)))
     return Dataset(info, draw(per_class), draw(test_per_class))
