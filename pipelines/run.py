@@ -29,7 +29,8 @@ flags.DEFINE_enum("preset", "auto", [presets.AUTO, *presets.NAMES],
                   "AVX2-only; default for --runner=kubeflow), default (the full search), light "
                   "(8 generations, 8 finalists: about a third of the search), smoke "
                   "(seconds-minutes), paper (hours)")
-flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path or IDX folder")
+flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path, image folder "
+                    "(train/<class>/<image>, test/<class>/<image>) or IDX folder")
 flags.DEFINE_string("data_dir", "", "IDX folder for fashion_mnist, or tfds data_dir")
 flags.DEFINE_integer("num_pixels", 1, "N_p, attack pixels per class (paper: 1, 2, 5, 10)")
 flags.DEFINE_integer("victim_seeds", None, "victims per attacked arm (default: preset's)")
