@@ -4,8 +4,6 @@ checkpoints live in ``<run_root>/<node>/.work/<fingerprint>`` until the step fin
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import time
@@ -13,6 +11,7 @@ import time
 from absl import logging
 
 from components import artifacts, base
+from evoshift_tf import fingerprint as fingerprint_lib
 from evoshift_tf.models import victim
 from pipelines.dag import Pipeline
 
@@ -34,18 +33,18 @@ def _resolve(run_root: str, ref):
 
 
 def fingerprint(node, inputs: dict, resolved_params: dict) -> str:
-    """Hash of what determines a step's outputs: component, parameters, input content hashes,
-    and the source of a user's own victim model (its ``.keras`` file or its module)."""
+    """The step's :func:`evoshift_tf.fingerprint.fingerprint`: component, parameters, input
+    content hashes, and the source of a user's own victim model (its ``.keras`` file or its
+    module)."""
     def hashes(v):
         if isinstance(v, list):
             return [hashes(p) for p in v]
         return artifacts.read_metadata(v)["content_hash"]
-    payload = {"component": node.component.name, "params": resolved_params,
-               "inputs": {k: hashes(v) for k, v in sorted(inputs.items())},
-               "library_version": artifacts.LIBRARY_VERSION}
-    if isinstance(resolved_params.get("model"), str):
-        payload["model_source"] = victim.source_digest(resolved_params["model"])
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    extra = ({"model_source": victim.source_digest(resolved_params["model"])}
+             if isinstance(resolved_params.get("model"), str) else {})
+    return fingerprint_lib.fingerprint(node.component.name, resolved_params,
+                                       {k: hashes(v) for k, v in sorted(inputs.items())},
+                                       artifacts.LIBRARY_VERSION, **extra)
 
 
 def _reusable(run_root, node, fp) -> bool:

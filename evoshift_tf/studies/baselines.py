@@ -2,7 +2,8 @@
 GrayNet trained on each attack, alpha_S and alpha_N, for each N_p.
 
 Small budget: 10k images, 3 epochs, 3 repeats, N_p in {1, 5}: 9 settings (with clean), about 6 min.
-The OPS attack is computed on the same training subset the victims see.
+The OPS attack is computed on the same training subset the victims see. The random arm draws a
+new placement per repeat (draw ``r``: seed ``r``).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ def run(dataset, budget: runner.Budget, attacks: dict, model: str = "graynet") -
     settings = [runner.Setting("clean", None, attacks[min(attacks)], model=model, group="clean")]
     for n, a in sorted(attacks.items()):
         for name in baselines.NAMES:
-            b = baselines.get(name, data.train, info.num_classes, n, seed=budget.seed)
-            settings.append(runner.Setting(f"{name} N_p={n}", b, model=model, group=name, x=n))
+            draws = tuple(baselines.get(name, data.train, info.num_classes, n, seed=d)
+                          for d in range(budget.repeats if name == "random" else 1))
+            settings.append(runner.Setting(f"{name} N_p={n}", draws[0], model=model, group=name,
+                                           x=n, draws=draws if name == "random" else ()))
         settings.append(runner.Setting(f"evoshift N_p={n}", a, model=model, group="evoshift", x=n))
     rows = runner.run_settings(data, settings, budget)
     summary = summary_lib.by_label(rows)

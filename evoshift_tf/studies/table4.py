@@ -1,9 +1,10 @@
 """Table 4 (Sec. VIII-J): CE vs vibCE, alpha_S and alpha_N for Clean, Random and EvoShift.
 
 CE = GrayNet trained with cross-entropy; vibCE = the VIB classifier (:mod:`evoshift_tf.models.vib`)
-at each beta in ``betas``. For each ``N_p``: the Random attack (one uniform draw, the search's
-starting distribution) and the EvoShift attack. Clean rows report alpha_N against the ``N_p = 1``
-EvoShift pattern (a clean model should ignore it).
+at each beta in ``betas``. For each ``N_p``: the Random attack (uniform placement, the search's
+starting distribution; one draw per repeat, draw ``r`` = ``evoshift_tf.baselines`` random
+placement with seed ``r``) and the EvoShift attack. Clean rows report alpha_N against the
+``N_p = 1`` EvoShift pattern (a clean model should ignore it).
 
 Small budget (default :class:`Budget`): 10k training images, 3 epochs, 3 repeats, N_p in
 {1, 2, 5}: 14 settings x 3 repeats, about 25 min on 2 cores (the VIB model trains about 3x
@@ -29,7 +30,9 @@ PAPER_FMNIST = {  # Table 4, Fashion-MNIST: (alpha_S, alpha_N)
 }
 
 
-def settings(info, attacks: dict, num_pixels=(1, 2, 5), betas=(0.01,), seed: int = 0):
+def settings(info, attacks: dict, num_pixels=(1, 2, 5), betas=(0.01,), draws: int = 1):
+    """The 1 + 2 len(num_pixels) arms per loss (clean, random and EvoShift per N_p); the random
+    arms use ``draws`` placements (seeds ``0..draws-1``), one per repeat."""
     losses = [("CE", "graynet", {})] + [(f"vibCE(beta={b:g})", "vib", {"beta": b}) for b in betas]
     probe = attacks[min(attacks)]
     out = []
@@ -37,9 +40,10 @@ def settings(info, attacks: dict, num_pixels=(1, 2, 5), betas=(0.01,), seed: int
         out.append(runner.Setting(f"{loss} Clean", None, probe, model=model, model_kwargs=kw,
                                   group=loss, x=0))
         for n in num_pixels:
-            rnd = attack_lib.random_attack(info.num_classes, n, info.image_shape, seed)
-            out.append(runner.Setting(f"{loss} Random N_p={n}", rnd, model=model, model_kwargs=kw,
-                                      group=loss, x=n))
+            rnd = tuple(attack_lib.random_attack(info.num_classes, n, info.image_shape, d)
+                        for d in range(draws))
+            out.append(runner.Setting(f"{loss} Random N_p={n}", rnd[0], model=model,
+                                      model_kwargs=kw, group=loss, x=n, draws=rnd))
             out.append(runner.Setting(f"{loss} EvoShift N_p={n}", attacks[n], model=model,
                                       model_kwargs=kw, group=loss, x=n))
     return out
@@ -48,7 +52,8 @@ def settings(info, attacks: dict, num_pixels=(1, 2, 5), betas=(0.01,), seed: int
 def run(dataset, budget: runner.Budget, attacks: dict, num_pixels=(1, 2, 5),
         betas=(0.01,)) -> dict:
     data = runner.prepare(dataset, budget)
-    rows = runner.run_settings(data, settings(data.info, attacks, num_pixels, betas), budget)
+    arms = settings(data.info, attacks, num_pixels, betas, draws=budget.repeats)
+    rows = runner.run_settings(data, arms, budget)
     summary = summary_lib.by_label(rows)
     paper = {}
     for s in summary:

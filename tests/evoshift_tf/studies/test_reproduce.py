@@ -1,11 +1,17 @@
+"""The whole reproduction at the ``smoke`` preset on tiny generated data, the cache, the export,
+and the attacks' printed hashes."""
+
 import dataclasses
 import json
 import os
+import subprocess
 
 import pytest
 
 from evoshift_tf import attack, data
-from evoshift_tf.studies import reproduce, runner
+from evoshift_tf.errors import UserError
+from evoshift_tf.studies import reproduction
+from evoshift_tf.studies.reproduction import budgets, cache, claims, paper_values
 
 
 @pytest.fixture(scope="module")
@@ -16,8 +22,7 @@ def tiny():
 
 @pytest.fixture(scope="module")
 def attack_dir(tiny, tmp_path_factory):
-    """Committed-style attack files for the tiny dataset (no search needed): a strong
-    class-wise pattern at every N_p the studies use."""
+    """Committed-style attack files for the tiny dataset (no search needed)."""
     folder = str(tmp_path_factory.mktemp("attacks"))
     info = tiny.info
     for n in (1, 2, 5, 10):
@@ -28,125 +33,109 @@ def attack_dir(tiny, tmp_path_factory):
     return folder
 
 
+def _run(tiny, out, attack_dir, **kw):
+    return reproduction.run(tiny, "smoke", out, attack_dir, paper_dataset="fashion_mnist", **kw)
+
+
 @pytest.fixture(scope="module")
-def quick_run(tiny, attack_dir, tmp_path_factory):
+def smoke_run(tiny, attack_dir, tmp_path_factory):
     out = str(tmp_path_factory.mktemp("reproduction"))
-    report = reproduce.run(tiny, reproduce.SCALES["quick"], out, attack_dir)
-    return out, report
+    return out, _run(tiny, out, attack_dir)
 
 
-def test_quick_scale_writes_a_verdict_for_every_paper_number(quick_run):
-    out, report = quick_run
+def _sha256sum(path: str) -> str:
+    return subprocess.run(["sha256sum", path], capture_output=True, text=True,
+                          check=True).stdout.split()[0]
+
+
+def test_smoke_preset_writes_a_verdict_for_every_paper_number(smoke_run):
+    out, report = smoke_run
     with open(os.path.join(out, "REPRODUCTION.md")) as f:
         text = f.read()
     assert text.startswith("# Reproduction")
     head = text.split("\n\n")[1:5]
-    assert head[0].startswith("Scale: **quick**")
+    assert head[0].startswith("Preset: **smoke**") and "paper's fashion_mnist numbers" in head[0]
     assert head[1].startswith("Machine: ") and "CPU cores" in head[1]
     assert head[2].startswith("Time: the 11 studies took") and "s CPU" in head[2]
     assert head[3].startswith("Attacks used") and "evoshift_np10_seed0.json" in head[3]
-    for number in reproduce.NUMBERS:
+    numbers = claims.numbers(paper_values.for_dataset("fashion_mnist"))
+    for number in numbers:
         line = next((ln for ln in text.splitlines() if ln.startswith(f"| {number.id} |")), None)
         assert line is not None, number.id
-        assert any(f"**{v}**" in line for v in reproduce.VERDICTS), line
+        assert any(f"**{v}**" in line for v in reproduction.VERDICTS), line
     verdicts = {n["id"]: n["verdict"] for n in report["numbers"]}
-    assert set(verdicts) == {n.id for n in reproduce.NUMBERS}
-    # quick trains ResNet-20 only, at N_p = 1: the other victims' and N_p = 5 rows say so
-    measured = [i for i, v in verdicts.items() if v != "not measured"]
-    assert all(not i.startswith(("tables1_2.resnet32", "tables1_2.densenet40"))
-               for i in measured)
+    assert set(verdicts) == {n.id for n in numbers} | {"fig5b.gradcam", "fig5b.hirescam"}
+    # one seed everywhere at smoke: nothing can match or differ on a trend
+    assert {verdicts[n.id] for n in numbers if n.trend_test} <= {"inconclusive", "not measured"}
     assert verdicts["tables1_2.resnet32.np1"] == "not measured"
-    assert len(measured) >= len(reproduce.NUMBERS) - 7
     for fig in ("table4.png", "fig5d.png", "fig9.png", "fig12.png", "fig13.png"):
         assert os.path.getsize(os.path.join(out, "figures", fig)) > 1000
         assert f"(figures/{fig})" in text
 
 
-def test_second_run_reuses_the_cache(quick_run, tiny, attack_dir):
-    out, first = quick_run
-    stamps = {s: os.path.getmtime(os.path.join(out, "studies", f"{s}.json"))
-              for s in reproduce.STUDY_IDS}
-    again = reproduce.run(tiny, reproduce.SCALES["quick"], out, attack_dir)
-    assert sorted(again["reused"]) == sorted(reproduce.STUDY_IDS)
+def test_printed_hashes_are_the_attack_files_sha256(smoke_run, attack_dir):
+    out, report = smoke_run
+    text = open(os.path.join(out, "REPRODUCTION.md")).read()
+    for n in (1, 2, 5, 10):
+        digest = _sha256sum(os.path.join(attack_dir, f"evoshift_np{n}_seed0.json"))
+        assert report["attacks"][str(n)]["sha256"] == digest
+        assert f"sha256 {digest}" in text
+
+
+def test_reference_attacks_hashes_equal_the_committed_files(tmp_path):
+    ds = data.make_synthetic(num_classes=10, per_class=2, image_shape=(28, 28, 1),
+                             test_per_class=1, name="fashion_mnist")
+    folder = reproduction.reference_dir("fashion_mnist")
+    assert folder.endswith(os.path.join("evoshift_tf", "reference_attacks", "fashion_mnist"))
+    _, where = reproduction.resolve_attacks(ds, budgets.get("smoke"), (1, 2, 5, 10),
+                                            str(tmp_path), folder)
+    for n in (1, 2, 5, 10):
+        path = os.path.join(folder, f"evoshift_np{n}_seed0.json")
+        assert os.path.samefile(where[n]["path"], path)
+        assert where[n]["sha256"] == _sha256sum(path)
+
+
+def test_second_run_reuses_the_cache(smoke_run, tiny, attack_dir):
+    out, first = smoke_run
+    stamps = {s: os.path.getmtime(cache.path(out, s)) for s in reproduction.STUDY_IDS}
+    again = _run(tiny, out, attack_dir)
+    assert sorted(again["reused"]) == sorted(reproduction.STUDY_IDS)
     assert again["wall_seconds"] < 30
     assert [n["verdict"] for n in again["numbers"]] == [n["verdict"] for n in first["numbers"]]
     for s, t in stamps.items():
-        assert os.path.getmtime(os.path.join(out, "studies", f"{s}.json")) == t
-    # --only runs nothing else and keeps the other cached studies in the report
-    part = reproduce.run(tiny, reproduce.SCALES["quick"], out, attack_dir, only=["fig7"])
-    assert sorted(part["reused"]) == sorted(reproduce.STUDY_IDS)
+        assert os.path.getmtime(cache.path(out, s)) == t
+    part = _run(tiny, out, attack_dir, only=["fig7"])   # --only keeps the others from the cache
+    assert sorted(part["reused"]) == sorted(reproduction.STUDY_IDS)
 
 
-def test_a_changed_scale_is_not_served_from_the_cache(quick_run, tiny):
-    out, _ = quick_run
-    scale = reproduce.SCALES["quick"]
-    other = dataclasses.replace(scale, noise_severities=(0, 3))
+def test_a_changed_preset_is_not_served_from_the_cache():
+    p = budgets.get("smoke")
+    other = dataclasses.replace(p, noise_severities=(0, 3))
     where = {n: {"sha256": "x"} for n in (1, 2, 5, 10)}
-    assert (reproduce.cache_key("fig11", scale, tiny, where)
-            != reproduce.cache_key("fig11", other, tiny, where))
-    assert (reproduce.cache_key("fig7", scale, tiny, where)
-            == reproduce.cache_key("fig7", other, tiny, where))
+    assert cache.key("fig11", p, "d", where) != cache.key("fig11", other, "d", where)
+    assert cache.key("fig7", p, "d", where) == cache.key("fig7", other, "d", where)
+    assert cache.key("fig7", p, "d", where) != cache.key("fig7", p, "e", where)
+    changed = {**where, 1: {"sha256": "y"}}
+    assert cache.key("fig7", p, "d", where) != cache.key("fig7", p, "d", changed)
 
 
-def test_export_rewrites_figure_links(quick_run, tmp_path):
-    out, _ = quick_run
+def test_unknown_dataset_preset_and_study_are_refused(tiny, tmp_path):
+    with pytest.raises(UserError, match="no numbers for dataset 'synthetic'"):
+        reproduction.run(tiny, "smoke", str(tmp_path))
+    with pytest.raises(UserError, match="unknown preset 'quick'"):
+        reproduction.run(tiny, "quick", str(tmp_path), paper_dataset="fashion_mnist")
+    with pytest.raises(UserError, match="unknown study ids"):
+        reproduction.run(tiny, "smoke", str(tmp_path), only=["fig99"],
+                         paper_dataset="fashion_mnist")
+
+
+def test_export_rewrites_figure_links(smoke_run, tmp_path):
+    out, _ = smoke_run
     md = str(tmp_path / "docs" / "reproduction.md")
     os.makedirs(os.path.dirname(md))
-    folder = reproduce.export(out, md)
+    folder = reproduction.export(out, md)
     text = open(md).read()
     assert "(reproduction/fig9.png)" in text and "(figures/" not in text
     assert os.path.exists(os.path.join(folder, "fig9.png"))
     with open(os.path.join(folder, "reproduction.json")) as f:
-        assert len(json.load(f)["numbers"]) == len(reproduce.NUMBERS)
-
-
-def test_scales_are_valid_and_the_paper_scale_is_the_papers_budget():
-    paper = reproduce.SCALES["paper"]
-    assert paper.budget.epochs == 30 and paper.budget.train_images == 0
-    assert paper.budget.test_images == 0 and paper.budget.repeats >= 3
-    assert paper.budget_for("fig7").repeats == 5 and paper.budget_for("fig8").repeats == 5
-    assert paper.transfer_victims == ("resnet20", "resnet32", "densenet40")
-    assert paper.transfer_budget.epochs == 30 and paper.partial_points is None
-    assert reproduce.below_paper(paper, "table4") == ""
-    standard = reproduce.SCALES["standard"]
-    assert "3 epochs on 10k images vs 30 on 60k" in reproduce.below_paper(standard, "fig7")
-    with pytest.raises(ValueError, match="unknown studies"):
-        dataclasses.replace(paper, repeats=(("fig99", 2),))
-    with pytest.raises(ValueError, match="loss_alphas"):
-        dataclasses.replace(paper, loss_alphas=10)
-
-
-def test_judge_verdicts():
-    scale = reproduce.SCALES["standard"]
-    number = next(n for n in reproduce.NUMBERS if n.id == "table4.ce.evoshift.np1.alpha_S")
-
-    def result(evo, rnd):
-        row = lambda label, v: {"label": label, "n": 2, "alpha_S_mean": v,  # noqa: E731
-                                "alpha_S_std": 0.01}
-        return {"summary": [row("CE EvoShift N_p=1", evo), row("CE Random N_p=1", rnd)]}
-
-    assert reproduce.judge(number, result(0.18, 0.30), scale)["verdict"] == "matches"
-    v = reproduce.judge(number, result(0.35, 0.70), scale)
-    assert v["verdict"] == "trend holds" and "+0.19" in v["reason"]
-    v = reproduce.judge(number, result(0.50, 0.40), scale)
-    assert v["verdict"] == "differs" and "budget: 3 epochs on 10k images" in v["reason"]
-    assert "the claim fails" in v["reason"]
-    v = reproduce.judge(number, {"summary": []}, scale)
-    assert v["verdict"] == "not measured"
-    assert reproduce.judge(number, None, scale)["verdict"] == "not measured"
-
-
-def test_every_number_names_a_known_study_and_has_a_test():
-    ids = [n.id for n in reproduce.NUMBERS]
-    assert len(ids) == len(set(ids))
-    for n in reproduce.NUMBERS:
-        assert n.study in reproduce.STUDIES
-        assert n.trend_test is not None or n.tolerance is not None, n.id
-    # Table 4: every Fashion-MNIST value of the paper, alpha_S and alpha_N
-    assert sum(i.startswith("table4.") for i in ids) == 28
-
-
-def test_budget_description():
-    assert reproduce.describe_budget(runner.Budget()) == "10k/2k images, 3 epochs, 3 seeds"
-    assert reproduce.describe_budget(runner.Budget.paper(repeats=1)) == \
-        "all/all images, 30 epochs, 1 seed"
+        assert len(json.load(f)["numbers"]) == 60

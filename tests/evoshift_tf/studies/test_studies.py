@@ -146,3 +146,21 @@ def test_optimizers_report_accuracy_relative_to_their_own_clean_run(tiny_gray, s
         assert by_label[label]["accuracy_vs_clean_mean"] == pytest.approx(want)
         assert "alpha_N_mean" in by_label[f"{label} clean"]   # probed with the attack compared
     assert "accuracy_vs_clean" in result["table"]
+
+
+def test_random_arms_draw_a_new_placement_per_repeat(tiny_gray, shortcut_attack):
+    info = tiny_gray.info
+    arms = {s.label: s for s in table4.settings(info, {1: shortcut_attack}, (1,), draws=3)}
+    rnd = arms["CE Random N_p=1"]
+    want = [baselines.get("random", tiny_gray.train, info.num_classes, 1, seed=d)
+            for d in range(3)]
+    assert [rnd.attack_for(r).equals(w) for r, w in enumerate(want)] == [True] * 3
+    assert not want[0].equals(want[1])
+    assert arms["CE EvoShift N_p=1"].attack_for(2) is shortcut_attack
+
+
+def test_baselines_study_trains_each_random_draw_once(tiny_gray, shortcut_attack):
+    res = baselines_study.run(tiny_gray, runner.Budget.smoke(repeats=2), {1: shortcut_attack})
+    rows = [r for r in res["rows"] if r["label"] == "random N_p=1"]
+    assert [r["seed"] for r in rows] == [0, 1]
+    assert next(s for s in res["summary"] if s["label"] == "random N_p=1")["n"] == 2
