@@ -30,7 +30,7 @@ from pipelines import local_runner
 FLAGS = flags.FLAGS
 flags.DEFINE_list("isa_caps", ["native", "AVX2"], "ONEDNN_MAX_CPU_ISA per arm (native: unset)")
 flags.DEFINE_list("presets", ["auto"], "the main job's --preset per arm (auto: the budget for "
-                  "this machine, pipelines.run.resolve_preset)")
+                  "this machine, evoshift_tf.presets.resolve)")
 flags.DEFINE_string("out", "benchmarks/results/main_job_time.json", "JSON to write")
 
 _RATE = """

@@ -285,11 +285,13 @@ def mixing(name: str, num_classes: int, alpha: float = MIXING_ALPHA, seed: int |
     return cut_mix
 
 
-NAMES = ("none", "augment", "median3", "median5", "median3_train", "median5_train",
+NAMES = ("none", "augment", "cropflip", "median3", "median5", "median3_train", "median5_train",
          "gauss1", "gauss2", "gauss3", "gauss4", "gauss5", "jpeg10", "jpeg10_test",
          "gray", "gray_test", f"bits{BIT_DEPTH}", f"bits{BIT_DEPTH}_test", "randaugment")
 """Named preprocessing recipes: ``median{3,5}`` (train and test), ``median{3,5}_train``
-(training inputs only), ``gauss{1..5}`` (Hendrycks severity), ``augment``, ``jpeg<q>`` (JPEG at
+(training inputs only), ``gauss{1..5}`` (Hendrycks severity), ``augment`` (crop, flip and
+zoom: the paper's Sec. VIII-D1), ``cropflip`` (crop with 4-pixel padding and horizontal flip: the
+CIFAR-10 recipe of the paper's Tables 1-2 victims and of every peer), ``jpeg<q>`` (JPEG at
 quality ``q`` in 1..100, training inputs only; ``jpeg<q>_test``: test inputs too), ``gray`` /
 ``gray_test``, ``bits<b>`` / ``bits<b>_test`` (``b`` in 1..8 bits), ``randaugment``. The
 ``jpeg`` and ``bits`` families take any valid number; :data:`NAMES` lists the defaults."""
@@ -318,6 +320,8 @@ def get(name: str, image_shape=(28, 28, 1), seed: int | None = None) -> list[lay
         return []
     if name == "augment":
         return augmentation(image_shape, seed=seed)
+    if name == "cropflip":
+        return augmentation(image_shape, zoom=0.0, seed=seed)
     if name.startswith("median") and name in NAMES:
         return [MedianFilter(int(name[6]), train_only=name.endswith("_train"))]
     if name.startswith("gauss") and name in NAMES:
@@ -331,11 +335,12 @@ def get(name: str, image_shape=(28, 28, 1), seed: int | None = None) -> list[lay
     if (b := _family(name, "bits", 1, 8)) is not None:
         return [BitDepthReduction(b[0], train_only=not b[1])]
     if name in _TRAINING_OPTIONS:
-        raise KeyError(f"{name!r} is not an input layer: use {_TRAINING_OPTIONS[name]}")
-    raise UnknownNameError(f"unknown defense {name!r}; known: {list(NAMES)} (jpeg<1..100>[_test], "
-                   "bits<1..8>[_test])")
+        raise UnknownNameError(f"{name!r} is not an input layer: use {_TRAINING_OPTIONS[name]}")
+    raise UnknownNameError(f"unknown defense {name!r}; known: {list(NAMES)} "
+                           "(jpeg<1..100>[_test], bits<1..8>[_test])")
 
 
 def check_name(name: str) -> None:
-    """Raise ``KeyError`` (listing the known names) unless ``get(name)`` would build layers."""
+    """Raise :class:`UnknownNameError` (listing the known names) unless ``get(name)`` would
+    build layers."""
     get(name)

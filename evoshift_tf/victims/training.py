@@ -18,6 +18,7 @@ what the step trained on (mixed or adversarial images, against the dominant labe
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -29,7 +30,7 @@ import tensorflow as tf
 from absl import logging
 
 from evoshift_tf.errors import UnknownNameError
-from evoshift_tf import atomic
+from evoshift_tf import atomic, hardware
 from evoshift_tf.errors import UserError
 from evoshift_tf.victims import adversarial, defenses
 from evoshift_tf.victims.optimizers import DEFAULT_LEARNING_RATES
@@ -124,6 +125,9 @@ class TrainConfig:
       adversarial_eps: L-inf radius on [0, 1] pixels (8/255, the CIFAR convention; the models
         see 0..255, so the perturbation is at most 8 grey levels).
       adversarial_step_size: PGD step on [0, 1] pixels (2/255, Madry et al.'s CIFAR value).
+      precision: ``float32``, or ``bfloat16`` (Keras' ``mixed_bfloat16``: bfloat16 compute,
+        float32 weights and loss), or ``auto``: bfloat16 where it is native (a GPU, a CPU with
+        AVX512_BF16 / AMX; :func:`evoshift_tf.hardware.resolve_precision`, the search's rule).
     """
 
     epochs: int = 5
@@ -137,8 +141,10 @@ class TrainConfig:
     adversarial_steps: int = 0
     adversarial_eps: float = adversarial.EPS
     adversarial_step_size: float = adversarial.STEP_SIZE
+    precision: str = "float32"
 
     def __post_init__(self):
+        hardware.check_precision(self.precision)
         if self.optimizer not in OPTIMIZERS:
             raise UserError(f"unknown optimizer {self.optimizer!r}; known: {list(OPTIMIZERS)}")
         if self.epochs < 1 or self.batch_size < 1 or not (self.learning_rate or 0) >= 0:
@@ -184,8 +190,8 @@ def predict_logits(model: keras.Model, images: np.ndarray, batch_size: int = 256
     """``images [N, H, W, C]`` (uint8 ok) -> logits ``[N, K] float32``, ``batch_size`` images
     per call (measured on 28x28 images: DenseNet-40 peaks at 6.4 GB with 250, over 23 GB with
     1,000)."""
-    out = [model(tf.cast(images[i:i + batch_size], tf.float32), training=False)
-           for i in range(0, len(images), batch_size)]
+    out = [tf.cast(model(tf.cast(images[i:i + batch_size], tf.float32), training=False),
+                   tf.float32) for i in range(0, len(images), batch_size)]
     return np.concatenate([keras.ops.convert_to_numpy(o) for o in out])
 
 
@@ -203,6 +209,18 @@ def _epoch_dataset(x, y, batch_size, seed, epoch, mix=None):
     if mix is not None:
         ds = ds.map(mix)
     return ds.prefetch(2)
+
+
+@contextlib.contextmanager
+def dtype_policy(precision: str):
+    """Models built inside compute in ``precision`` (``bfloat16``: Keras' ``mixed_bfloat16``,
+    weights stay float32); the previous global policy is restored on exit."""
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
 
 
 def train(build_model: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray,
@@ -226,7 +244,7 @@ def train(build_model: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray,
     if len(y) < config.batch_size:
         raise ValueError(f"{len(y)} training images is fewer than one batch ({config.batch_size})")
     keras.utils.set_random_seed(config.seed)
-    with strategy.scope():
+    with strategy.scope(), dtype_policy(hardware.resolve_precision(config.precision)):
         model = build_model()
         optimizer = make_optimizer(config)
         optimizer.build(model.trainable_variables)
@@ -256,7 +274,7 @@ def train(build_model: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray,
                                       config.adversarial_step_size, config.adversarial_steps,
                                       loss_fn)
         with tf.GradientTape() as tape:
-            logits = model(xb, training=True)
+            logits = tf.cast(model(xb, training=True), tf.float32)     # loss in float32
             per_example = loss_fn(yb, logits)
             loss = tf.nn.compute_average_loss(per_example, global_batch_size=gb)
             if model.losses:

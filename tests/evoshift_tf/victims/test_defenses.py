@@ -60,6 +60,21 @@ def test_augmentation_changes_training_inputs_only():
     assert not np.allclose(seq(x, training=True).numpy(), x)
 
 
+def test_cropflip_is_a_4_pixel_crop_and_a_flip_without_zoom():
+    """The CIFAR-10 victims' augmentation (the paper's Tables 1-2, every peer): each training
+    image is its source shifted by at most 4 pixels (zero fill), possibly mirrored; never scaled."""
+    layers = defenses.get("cropflip", (32, 32, 3), seed=0)
+    assert [layer.name for layer in layers] == ["random_crop", "random_flip"]
+    x = np.random.default_rng(4).integers(1, 256, (16, 32, 32, 3)).astype(np.float32)
+    out = keras.Sequential(layers)(x, training=True).numpy()
+    for src, img in zip(x, out):
+        candidates = [np.roll(np.roll(s, dy, 0), dx, 1) for s in (src, src[:, ::-1])
+                      for dy in range(-4, 5) for dx in range(-4, 5)]
+        inside = img > 0                                 # zero fill where the shift uncovered
+        assert any(np.array_equal(c[inside], img[inside]) for c in candidates)
+    np.testing.assert_array_equal(keras.Sequential(layers)(x, training=False).numpy(), x)
+
+
 def test_registry_and_model_round_trip(tmp_path):
     with pytest.raises(KeyError, match="median3"):
         defenses.get("jpeg")

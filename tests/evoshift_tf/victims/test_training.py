@@ -37,6 +37,28 @@ def test_seeded_and_resumable(tiny_gray, tmp_path):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+def test_a_bfloat16_victim_learns_with_float32_weights_and_restores_the_policy(tiny_gray):
+    """Mixed bfloat16 (``precision="bfloat16"``, or ``auto`` where it is native): the layers
+    compute in bfloat16, the weights and the loss stay float32, the logits come out float32,
+    and the global Keras policy is what it was before."""
+    import keras
+    info = tiny_gray.info
+    before = keras.config.dtype_policy().name
+    res = training.train(_build(info), tiny_gray.train.x, tiny_gray.train.y,
+                         training.TrainConfig(epochs=4, batch_size=16, precision="bfloat16"),
+                         eval_sets={"test": (tiny_gray.test.x, tiny_gray.test.y)})
+    assert keras.config.dtype_policy().name == before
+    assert res.model.layers[-1].dtype_policy.name == "mixed_bfloat16"
+    assert {v.dtype for v in res.model.trainable_variables} == {"float32"}
+    assert training.predict_logits(res.model, tiny_gray.test.x[:4]).dtype == np.float32
+    assert res.history[-1]["test_accuracy"] > 0.7
+
+
+def test_an_unknown_victim_precision_is_refused():
+    with pytest.raises(ValueError, match=r"precision='fp16': expected 'auto' or one of"):
+        training.TrainConfig(precision="fp16")
+
+
 def test_bad_recipe_is_rejected():
     with pytest.raises(ValueError, match="optimizer"):
         training.TrainConfig(optimizer="lbfgs")
