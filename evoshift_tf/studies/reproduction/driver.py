@@ -144,6 +144,7 @@ def run(dataset: data_lib.Dataset, preset: str | budgets.Preset, out_dir: str,
            "paper_column": values.dataset, "command": command, "machine": hardware.machine(),
            "wall_seconds": round(time.time() - start, 1), "load": load.summary(),
            "reused": reused, "attacks": {str(n): w for n, w in where.items()},
+           "not_run": [s for s in budgets.STUDY_IDS if s not in entries],
            "studies": {k: report.study_summary(e) for k, e in entries.items()},
            "numbers": judge_all(values, entries, p, gradcam_json)}
     atomic.write_json(os.path.join(out_dir, "reproduction.json"), rep)

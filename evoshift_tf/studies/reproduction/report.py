@@ -89,6 +89,9 @@ def _header(rep: dict) -> list[str]:
             for n, w in sorted(rep["attacks"].items(), key=lambda kv: int(kv[0]))) + "."]
     if rep.get("command"):
         lines += ["", f"Command: `{rep['command']}`"]
+    if rep.get("not_run"):
+        lines += ["", f"Not run in this call and not in the cache (their numbers are *not "
+                      f"measured*): {', '.join(rep['not_run'])}."]
     return lines
 
 

@@ -108,6 +108,14 @@ def test_second_run_reuses_the_cache(smoke_run, tiny, attack_dir):
     assert sorted(part["reused"]) == sorted(reproduction.STUDY_IDS)
 
 
+def test_the_header_names_the_studies_not_run(tiny, attack_dir, tmp_path):
+    rep = _run(tiny, str(tmp_path), attack_dir, only=["fig7"])
+    assert rep["not_run"] == [s for s in reproduction.STUDY_IDS if s != "fig7"]
+    text = open(os.path.join(tmp_path, "REPRODUCTION.md")).read()
+    line = next(ln for ln in text.splitlines() if ln.startswith("Not run in this call"))
+    assert "table4, fig5d" in line and "fig7" not in line
+
+
 def test_a_changed_preset_is_not_served_from_the_cache():
     p = budgets.get("smoke")
     other = dataclasses.replace(p, noise_severities=(0, 3))

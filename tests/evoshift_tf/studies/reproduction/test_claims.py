@@ -58,3 +58,16 @@ def test_psnr_from_one_vaegan_per_arm_is_inconclusive():
                row("EvoShift N_p=1", 1, psnr_db=(17.96, 0.0)))
     v = judge(_numbers()["fig12.psnr_np1"], r)
     assert v["verdict"] == "inconclusive" and "n = 1" in v["reason"]
+
+
+def _search(accuracies):
+    return {"history": [{"best_monitor_clean_accuracy": a} for a in accuracies]}
+
+
+def test_fig5d_compares_the_first_and_last_three_generations():
+    n = _numbers()["fig5d.search_curve"]
+    v = judge(n, _search([0.80, 0.78, 0.79, 0.70, 0.65, 0.60, 0.55, 0.50, 0.52, 0.51]))
+    assert v["verdict"] == "matches" and v["ours"]["n"] == 3
+    assert judge(n, _search([0.80, 0.70, 0.75, 0.76, 0.72, 0.74, 0.78, 0.71, 0.79, 0.73])
+                 )["verdict"] == "inconclusive"
+    assert judge(n, _search([0.5, 0.6]))["verdict"] == "inconclusive"   # one generation each
