@@ -19,6 +19,7 @@ from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
 from evoshift_tf import metrics
 from evoshift_tf import hardware
+from evoshift_tf.search import population
 from evoshift_tf.models.simple_cnn import SPECS
 
 
