@@ -32,6 +32,8 @@ from absl import app, flags, logging
 from benchmarks import overrides as overrides_lib
 from evoshift_tf import atomic, attack, baselines, data, figures, search, strength, summary
 from evoshift_tf import hardware
+from evoshift_tf.models.simple_cnn import SPECS
+from evoshift_tf.victims.recipe import VictimRecipe
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("num_pixels", ["1", "2", "5", "10"], "N_p values, run in increasing order")
@@ -42,11 +44,21 @@ flags.DEFINE_list("victim_seeds", ["0", "1", "2"],
                   "init and batch-order seeds of the judging victims: one victim per attack and "
                   "seed (the same attack's victims differ by up to 0.09 between seeds)")
 flags.DEFINE_string("victim_precision", "float32", "judging victims' compute precision")
+flags.DEFINE_string("victim", "graynet", "judging victim: graynet/colornet train together in the "
+                    "population trainer; any other model (resnet20: the paper's CIFAR-10 victim) "
+                    "trains one Keras model per attack")
+flags.DEFINE_list("victim_preprocessing", [], "the Keras victims' augmentation / defenses, e.g. "
+                  "cropflip (4-pixel crop and flip: CIFAR-10's usual recipe)")
+flags.DEFINE_integer("victim_batch_size", 128, "the judging victims' batch size")
+flags.DEFINE_integer("train_images", 0, "class-balanced training subset every attack is searched "
+                     "and judged on (0 = the whole training set: the published figures)")
 flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path or IDX folder")
-flags.DEFINE_string("out_dir", "benchmarks/results", "where JSON, PNG and attacks go")
+flags.DEFINE_string("out_dir", "benchmarks/results", "where JSON, PNG and attacks go (files "
+                    "named attack_strength_<dataset> and attacks_<dataset>/ for a dataset other "
+                    "than fashion_mnist)")
 flags.DEFINE_string("search_overrides", "{}",
                     'SearchConfig fields to change, a JSON object, e.g. \'{"domain_weight": 0}\'')
-ATTACKS = ("evoshift", "random", "jacobsen", "ops")
+ATTACKS = ("evoshift", "random", "jacobsen", "ops", "clean")
 flags.DEFINE_list("attacks", list(ATTACKS), "attacks to judge")
 
 
@@ -65,9 +77,21 @@ def seeds_for(num_pixels: int) -> list[int]:
     return seeds if str(num_pixels) in FLAGS.all_seeds_at else seeds[:1]
 
 
+def dataset_name() -> str:
+    """``--dataset`` as the files name it: a path's base name without extension (an image
+    folder's ``DatasetInfo.name``), or the registry name."""
+    base = os.path.basename(os.path.normpath(FLAGS.dataset))
+    return os.path.splitext(base)[0].replace("/", "_")
+
+
+def _suffix() -> str:
+    """``""`` for Fashion-MNIST (the published files' names), ``_<dataset>`` otherwise."""
+    return "" if dataset_name() == "fashion_mnist" else "_" + dataset_name()
+
+
 def _attack_path(name: str, num_pixels: int, seed: int | None) -> str:
     suffix = "" if seed is None else f"_seed{seed}"
-    return os.path.join(FLAGS.out_dir, "attacks", f"{name}_np{num_pixels}{suffix}.json")
+    return os.path.join(FLAGS.out_dir, f"attacks{_suffix()}", f"{name}_np{num_pixels}{suffix}.json")
 
 
 def _starting_attacks(num_pixels: int, room: int) -> list[attack.PixelAttack]:
@@ -131,6 +155,8 @@ def attacks_for(dataset, num_pixels: int) -> list[tuple[str, int | None, attack.
         a = dataclasses.replace(a, provenance={**a.provenance, "dataset": info.name})
         attack.save(a, _attack_path(name, num_pixels, s))
         out.append((name, s, a, None))
+    if "clean" in FLAGS.attacks and num_pixels == min(int(p) for p in FLAGS.num_pixels):
+        out.append(("clean", None, None, None))          # the same victim on clean data
     return out
 
 
@@ -144,15 +170,34 @@ def _load_rows(path: str) -> list[dict]:
 def _save(path: str, rows: list[dict]) -> None:
     atomic.write_json(path, {"rows": rows, "machine": machine(),
                              "search_overrides": search_overrides(),
-                             "victim": {"model": "graynet", "optimizer": "adam",
-                                        "learning_rate": 1e-3, "batch_size": 128,
-                                        "epochs": FLAGS.victim_epochs, "train_images": "all",
+                             "victim": {"model": FLAGS.victim, "optimizer": "adam",
+                                        "learning_rate": 1e-3,
+                                        "batch_size": FLAGS.victim_batch_size,
+                                        "preprocessing": FLAGS.victim_preprocessing,
+                                        "precision": FLAGS.victim_precision,
+                                        "epochs": FLAGS.victim_epochs,
+                                        "train_images": FLAGS.train_images or "all",
                                         "seeds": [int(v) for v in FLAGS.victim_seeds]}})
+
+
+def _judge(attacks: list, dataset, victim_seed: int) -> list[dict]:
+    """One victim per attack: GrayNet/ColorNet together in the population trainer, any other
+    model one Keras victim at a time (with ``--victim_preprocessing``)."""
+    if FLAGS.victim in SPECS and not FLAGS.victim_preprocessing:
+        recipe = strength.JudgeRecipe(model=FLAGS.victim, epochs=FLAGS.victim_epochs,
+                                      batch_size=FLAGS.victim_batch_size,
+                                      precision=FLAGS.victim_precision)
+        return strength.judge(attacks, dataset, recipe, victim_seed)
+    recipe = VictimRecipe.from_params(model=FLAGS.victim, epochs=FLAGS.victim_epochs,
+                                      batch_size=FLAGS.victim_batch_size,
+                                      preprocessing=tuple(FLAGS.victim_preprocessing),
+                                      precision=FLAGS.victim_precision)
+    return [strength.judge_keras(a, dataset, recipe, victim_seed) for a in attacks]
 
 
 def judge_num_pixels(dataset, num_pixels: int, victim_seed: int, rows: list[dict]) -> list[dict]:
     """Rows for N_p and one victim seed, trained together; rows already cached are kept."""
-    key = lambda r: (r["attack"], r["num_pixels"], r["search_seed"], r["victim_seed"],
+    key = lambda r: (r["attack"], r["num_pixels"], r["search_seed"], r["victim_seed"],  # noqa
                      r["victim_epochs"])
     done = {key(r) for r in rows}
     todo = [(n, s, a, sec) for n, s, a, sec in attacks_for(dataset, num_pixels)
@@ -161,13 +206,13 @@ def judge_num_pixels(dataset, num_pixels: int, victim_seed: int, rows: list[dict
         return []
     logging.info("N_p=%d, victim seed %d: training %d victims together for %d epochs",
                  num_pixels, victim_seed, len(todo), FLAGS.victim_epochs)
-    recipe = strength.JudgeRecipe(epochs=FLAGS.victim_epochs, precision=FLAGS.victim_precision)
-    judged = strength.judge([a for _, _, a, _ in todo], dataset, recipe, victim_seed)
+    judged = _judge([a for _, _, a, _ in todo], dataset, victim_seed)
     return [{"attack": n, "num_pixels": num_pixels,
-             "search_seed": s,
+             "search_seed": s, "victim": FLAGS.victim,
              "victim_seed": victim_seed, "victim_epochs": FLAGS.victim_epochs,
              "clean_test_accuracy": r["clean_test_accuracy"], "alpha_S": r["alpha_S"],
-             "alpha_N": r["alpha_N"], "search_seconds": sec}
+             "alpha_N": r.get("alpha_N"), "peak_test_accuracy": r.get("peak_test_accuracy"),
+             "search_seconds": sec}
             for (n, s, _, sec), r in zip(todo, judged)]
 
 
@@ -180,15 +225,16 @@ def per_search_seed(rows: list[dict]) -> str:
                      for s in stats)
 
 
-def summarise(rows: list[dict]) -> list[dict]:
-    """Mean ± std of clean test accuracy per attack and N_p."""
-    return summary.aggregate(rows, ("clean_test_accuracy",), by=("attack", "num_pixels"))
+def summarise(rows: list[dict], key: str = "clean_test_accuracy") -> list[dict]:
+    """Mean ± std of ``key`` per attack and N_p."""
+    return summary.aggregate([r for r in rows if r.get(key) is not None], (key,),
+                             by=("attack", "num_pixels"))
 
 
-def table(rows: list[dict]) -> str:
-    stats = {(s["attack"], s["num_pixels"]): s for s in summarise(rows)}
+def table(rows: list[dict], key: str = "clean_test_accuracy") -> str:
+    stats = {(s["attack"], s["num_pixels"]): s for s in summarise(rows, key)}
     nps = sorted({n for _, n in stats})
-    cell = lambda s: f"{summary.fmt(s, 'clean_test_accuracy')} (n={s['n']})"  # noqa: E731
+    cell = lambda s: f"{summary.fmt(s, key)} (n={s['n']})"  # noqa: E731
     return summary.markdown_table(
         ["attack", *(f"N_p = {n}" for n in nps)],
         ([name, *(cell(stats[name, n]) if (name, n) in stats else "-" for n in nps)]
@@ -198,7 +244,8 @@ def table(rows: list[dict]) -> str:
 def plot(rows: list[dict], path: str) -> None:
     figures.accuracy_vs_num_pixels(
         path, summarise(rows), ATTACKS,
-        f"GrayNet victims, {FLAGS.victim_epochs} epochs on the full poisoned set")
+        f"{FLAGS.victim} victims {'+'.join(FLAGS.victim_preprocessing)}, "
+        f"{FLAGS.victim_epochs} epochs on the full poisoned set, {dataset_name()}")
 
 
 def main(argv):
@@ -208,16 +255,22 @@ def main(argv):
         raise app.UsageError(f"--attacks: unknown {sorted(set(FLAGS.attacks) - set(ATTACKS))}; "
                              f"known: {list(ATTACKS)}")
     search_overrides()
-    os.makedirs(os.path.join(FLAGS.out_dir, "attacks"), exist_ok=True)
     dataset = data.load(FLAGS.dataset)
-    json_path = os.path.join(FLAGS.out_dir, "attack_strength.json")
+    if FLAGS.train_images:
+        c = dataset.info.num_classes
+        dataset = data.Dataset(dataset.info, data.balanced_subset(
+            dataset.train, FLAGS.train_images // c, c), dataset.test)
+    os.makedirs(os.path.join(FLAGS.out_dir, f"attacks{_suffix()}"), exist_ok=True)
+    json_path = os.path.join(FLAGS.out_dir, f"attack_strength{_suffix()}.json")
     rows = _load_rows(json_path)
     for n in sorted(int(p) for p in FLAGS.num_pixels):
         for v in (int(s) for s in FLAGS.victim_seeds):
             rows += judge_num_pixels(dataset, n, v, rows)
             _save(json_path, rows)               # each finished N_p and seed survives a crash
-    plot(rows, os.path.join(FLAGS.out_dir, "attack_strength.png"))
-    print(table(rows))
+    plot(rows, os.path.join(FLAGS.out_dir, f"attack_strength{_suffix()}.png"))
+    print("final clean test accuracy\n" + table(rows))
+    if any(r.get("peak_test_accuracy") is not None for r in rows):
+        print("peak clean test accuracy over the epochs\n" + table(rows, "peak_test_accuracy"))
     print(per_search_seed(rows))
     print("machine:", machine())
     print("wrote", json_path)

@@ -82,6 +82,31 @@ def judge(attacks: list[attack_lib.PixelAttack | None], dataset: data_lib.Datase
     return rows
 
 
+def judge_keras(attack: attack_lib.PixelAttack | None, dataset: data_lib.Dataset, recipe,
+                victim_seed: int = 0, overlay_images: int = 2000) -> dict:
+    """One victim of any model (a :class:`evoshift_tf.victims.recipe.VictimRecipe`: ResNet-20
+    with augmentation for CIFAR-10, the paper's Tables 1-2) trained on the full training set
+    poisoned by ``attack`` (``None`` = clean). Returns :func:`evoshift_tf.evaluate.evaluate`'s
+    ``clean_test_accuracy``, ``alpha_S`` (and ``alpha_N`` for an attack), plus
+    ``peak_test_accuracy`` and ``test_accuracy_per_epoch``: where victims sit at chance, the
+    best clean accuracy over epochs is what tells attacks apart."""
+    from evoshift_tf import evaluate
+    info = dataset.info
+    x = dataset.train.x
+    if attack is not None:
+        attack_lib.check_compatible(attack, info.image_shape, info.num_classes)
+        x = attack_lib.apply(attack, x, dataset.train.y)
+    victim = recipe.build(info.image_shape, info.num_classes, seed=victim_seed)
+    result = victim.train(x, dataset.train.y,
+                          eval_sets={"test": (dataset.test.x, dataset.test.y)})
+    report = evaluate.evaluate(result.model, dataset, attack=attack, seed=victim_seed,
+                               overlay_images=overlay_images, a_distance=False)
+    curve = [row["test_accuracy"] for row in result.history]
+    return {**{k: report[k] for k in ("clean_test_accuracy", "alpha_S", "alpha_N")
+               if k in report},
+            "peak_test_accuracy": max(curve), "test_accuracy_per_epoch": curve}
+
+
 def _overlay_accuracy(trainer, test: data_lib.Split, masks, patterns, num_classes: int,
                       images: int, seed: int) -> np.ndarray:
     """``[P]``: E_k E_x I[F(x + delta_k) = k] (numerator of Eq. (13)) for every victim."""
