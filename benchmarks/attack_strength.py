@@ -113,6 +113,7 @@ def evoshift_attack(dataset, num_pixels: int, seed: int) -> tuple[attack.PixelAt
     """The default search's attack for (N_p, seed), from the cache or searched now."""
     path = _attack_path("evoshift", num_pixels, seed)
     config = search.SearchConfig(num_pixels=num_pixels, seed=seed, **search_overrides())
+    config = dataclasses.replace(config, model=config.search_model(dataset.info.image_shape[-1]))
     if os.path.exists(path):
         a = attack.load(path)
         _check_cached_config(a, config, path)
@@ -132,7 +133,9 @@ def evoshift_attack(dataset, num_pixels: int, seed: int) -> tuple[attack.PixelAt
 def _check_cached_config(cached: attack.PixelAttack, config: search.SearchConfig, path: str):
     """A cached attack is reused only if it was searched with ``config`` (on the fields its file
     records: a field added since is not compared); else a usage error."""
-    saved = cached.provenance.get("config", {})
+    saved = dict(cached.provenance.get("config", {}))
+    if saved.get("model") == "auto":               # searched before the model was resolved
+        saved["model"] = config.model
     diff = {k: (saved[k], v) for k, v in dataclasses.asdict(config).items()
             if k in saved and saved[k] != v}
     if diff:
