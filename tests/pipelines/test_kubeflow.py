@@ -86,8 +86,9 @@ def test_sweep_compiles_to_a_parallel_for_and_a_collected_list(tmp_path):
     assert len(loops) == 1
     items = json.loads(next(iter(loops.values()))["parameterIterator"]["items"]["raw"])
     assert [i["item_name"] for i in items] == ["adam", "sgd", "adam-5ep"]
-    # every item has every key (kfp needs that), the train_victim default filled in
-    assert [i["item_learning_rate"] for i in items] == ["0.001", "0.05", "0.001"]
+    # every item has every key (kfp needs that), the train_victim default filled in (0: the
+    # optimizer's usual rate, resolved by TrainConfig.step_size)
+    assert [i["item_learning_rate"] for i in items] == ["0.0", "0.05", "0.0"]
     loop_comp = doc["components"]["comp-" + next(iter(loops))]
     assert sorted(t["taskInfo"]["name"] for t in loop_comp["dag"]["tasks"].values()) == \
         ["evaluate", "train_victim"]
