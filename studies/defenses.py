@@ -4,8 +4,9 @@
     nice -n 10 python -m studies.defenses --out runs/studies
 
 Default budget (without ``--preset``): GrayNet, Fashion-MNIST class-balanced 10,000 training /
-2,000 test images, 6 epochs, 1 seed, PGD-5 adversarial training: 5 attack rows x 11 defenses =
-55 cells, about an hour on a 2-core AVX2 CPU. Finished cells are cached in ``--cache_dir``
+2,000 test images, 6 epochs, 1 seed, PGD-5 adversarial training: 5 attack rows x 12 defenses
+(the last, ``detect_repair``, the pixel-poison detector + repair) = 60 cells, about an hour on a
+2-core AVX2 CPU. Finished cells are cached in ``--cache_dir``
 (default ``<out>/defense_cells``): rerun the same command to resume. Writes
 ``<out>/defenses.{json,png,md}``. The EvoShift attack comes from the one source every study
 uses (``--attack``, else the strength benchmark's ``evoshift_np1_seed0.json`` for this dataset,

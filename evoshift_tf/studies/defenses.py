@@ -5,9 +5,11 @@ defenses the field uses today? Rows are attacks (a clean reference, EvoShift, On
 Jacobsen et al., random placement), columns defenses (:data:`DEFENSES`): none, median 3x3,
 Gaussian noise (Hendrycks severity 5), JPEG quality 10 and 4-bit depth (Image Shortcut Squeezing,
 training images only), crop/flip/zoom augmentation, MixUp, CutMix, RandAugment, PGD adversarial
-training (L-inf 8/255) and vibCE (the VIB model, Sec. VII-A). Each cell trains the victim on the
-poisoned class-balanced subset and reports clean test accuracy after the last epoch (final) and
-the best over epochs (peak: early stopping, which the field also reports).
+training (L-inf 8/255), vibCE (the VIB model, Sec. VII-A) and the pixel-poison detector with
+repair (``detect_repair``: :mod:`evoshift_tf.detect` flags class-wise trigger pixels on the whole
+labelled training subset and replaces them from their neighbourhood before training). Each cell
+trains the victim on the poisoned class-balanced subset and reports clean test accuracy after the
+last epoch (final) and the best over epochs (peak: early stopping, which the field also reports).
 
 Cells are cached on disk as they finish (one JSON per attack x defense x seed, keyed by a hash
 of everything that determines it), so an interrupted table resumes where it stopped.
@@ -15,8 +17,9 @@ of everything that determines it), so an interrupted table resumes where it stop
 Cost of an epoch, relative to the undefended one (GrayNet, 10k Fashion-MNIST images, measured on
 2 busy CPU cores): adversarial training ``steps + 1`` forward/backward passes per batch (PGD-5:
 6x in passes, 6-9x measured), median 3x3 about 2.5x (a sort per pixel), RandAugment about 2x,
-vibCE about 1.6x, the others 1-1.2x: about 21 undefended epochs per attack row per epoch of the
-budget. See :func:`default_budget` for the budget sized to about an hour on 2 CPU cores.
+vibCE about 1.6x, the others 1-1.2x (detect + repair: 1x, plus under a second once per cell):
+about 22 undefended epochs per attack row per epoch of the budget. See :func:`default_budget` for
+the budget sized to about an hour on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -44,19 +47,23 @@ fewer than the usual 10 to keep the table within its budget: 6x an undefended ce
 
 @dataclasses.dataclass(frozen=True)
 class Defense:
-    """One column: a model, its input layers and training-loop options.
+    """One column: a model, its input layers, training-loop options and defenses of the whole
+    training set.
 
     Attributes:
       label: column name.
       preprocessing: names in :data:`evoshift_tf.victims.defenses.NAMES`.
       model: victim in the models registry (``vib`` for vibCE).
       train_options: :class:`evoshift_tf.victims.training.TrainConfig` fields (mixing, adversarial).
+      dataset_defenses: names in :data:`evoshift_tf.victims.dataset_defenses.NAMES`, applied to
+        the poisoned training set before training (``detect_repair``).
     """
 
     label: str
     preprocessing: tuple[str, ...] = ()
     model: str = "graynet"
     train_options: dict = dataclasses.field(default_factory=dict)
+    dataset_defenses: tuple[str, ...] = ()
 
 
 def defenses_table(adversarial_steps: int = ADVERSARIAL_STEPS) -> dict[str, Defense]:
@@ -74,6 +81,7 @@ def defenses_table(adversarial_steps: int = ADVERSARIAL_STEPS) -> dict[str, Defe
         "adversarial": Defense(f"adv. training (PGD-{adversarial_steps})",
                                train_options={"adversarial_steps": adversarial_steps}),
         "vib": Defense("vibCE", model="vib"),
+        "detect_repair": Defense("detect + repair", dataset_defenses=("detect_repair",)),
     }
 
 
@@ -91,9 +99,9 @@ def default_budget(**overrides) -> runner.Budget:
     """The table's budget: GrayNet on a class-balanced 10,000-image Fashion-MNIST subset for 6
     epochs, clean test accuracy on 2,000 balanced test images after every epoch, one seed.
 
-    55 cells = 5 rows x ~21 undefended-epoch equivalents x 6 epochs = ~630 epochs of 10k images
+    60 cells = 5 rows x ~22 undefended-epoch equivalents x 6 epochs = ~660 epochs of 10k images
     (module docstring), plus model building, tracing and evaluation (~10 s a cell): at 4-6 s per
-    GrayNet epoch of 10k images on a 2-core AVX2 CPU, 50-70 minutes."""
+    GrayNet epoch of 10k images on a 2-core AVX2 CPU, 55-75 minutes."""
     return runner.Budget(**{**dict(train_images=10000, test_images=2000, epochs=6, repeats=1,
                                    measure_train_images=1000), **overrides})
 
@@ -139,10 +147,14 @@ def _baseline(key, path, train, info, num_pixels, seed) -> attack_lib.PixelAttac
 
 def cell_key(dataset_name: str, attack, defense: Defense, budget: runner.Budget,
              seed: int) -> str:
-    """Hash of everything that determines a cell's numbers (hex, 16 characters)."""
+    """Hash of everything that determines a cell's numbers (hex, 16 characters). A column
+    without dataset defenses hashes as before they existed, so earlier cached cells stay valid."""
+    described = dataclasses.asdict(defense)
+    if not described["dataset_defenses"]:
+        del described["dataset_defenses"]
     payload = {"dataset": dataset_name,
                "attack": None if attack is None else attack_lib.to_json(attack),
-               "defense": dataclasses.asdict(defense),
+               "defense": described,
                "budget": dataclasses.asdict(budget), "seed": seed}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()
                           ).hexdigest()[:16]
@@ -194,7 +206,8 @@ def run(dataset: data_lib.Dataset, budget: runner.Budget,
                 if row is None:
                     setting = runner.Setting(f"{a_key} / {d_key}", attack, model=d.model,
                                              preprocessing=d.preprocessing,
-                                             train_options=d.train_options)
+                                             train_options=d.train_options,
+                                             dataset_defenses=d.dataset_defenses)
                     row = runner.run_one(data, setting, budget, seed)
                     row["final_test_accuracy"] = row["clean_test_accuracy"]
                     row["peak_test_accuracy"] = float(max(row["test_curve"]))

@@ -19,6 +19,7 @@ from absl import logging
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
 from evoshift_tf import evaluate, presets
+from evoshift_tf.victims import dataset_defenses
 from evoshift_tf.victims import recipe as recipe_lib
 
 
@@ -83,6 +84,8 @@ class Setting:
       model: victim in the models registry; ``model_kwargs`` go to its builder (``dropout``
         and ``weight_decay`` there become the recipe's fields).
       preprocessing: names in :data:`evoshift_tf.victims.defenses.NAMES` (augmentation, input defenses).
+      dataset_defenses: names in :data:`evoshift_tf.victims.dataset_defenses.NAMES`, applied to
+        the (poisoned) training set before training, e.g. ``("detect_repair",)``.
       optimizer, learning_rate (None = the optimizer's usual one), momentum: the recipe.
       train_options: further :class:`evoshift_tf.victims.recipe.VictimRecipe` fields, e.g.
         ``{"mixing": "mixup"}`` or ``{"adversarial_steps": 5}`` (the loop's defenses).
@@ -98,6 +101,7 @@ class Setting:
     model: str = "graynet"
     model_kwargs: dict = dataclasses.field(default_factory=dict)
     preprocessing: tuple[str, ...] = ()
+    dataset_defenses: tuple[str, ...] = ()
     optimizer: str = "adam"
     learning_rate: float | None = None
     momentum: float = 0.0
@@ -142,6 +146,7 @@ def run_one(dataset: data_lib.Dataset, setting: Setting, budget: Budget, seed: i
     if attack is not None:
         mask = attack_lib.poison_mask(y, info.num_classes, setting.classes)
         x = attack_lib.apply(attack, x, y, mask)
+    x, defended = dataset_defenses.apply(setting.dataset_defenses, x, y, info.num_classes)
     victim = setting.recipe(budget).build(info.image_shape, info.num_classes, seed)
     start = time.time()
     result = victim.train(x, y, eval_sets={"test": (dataset.test.x, dataset.test.y)})
@@ -156,6 +161,8 @@ def run_one(dataset: data_lib.Dataset, setting: Setting, budget: Budget, seed: i
            "test_curve": [h["test_accuracy"] for h in result.history],
            "train_curve": [h["train_accuracy"] for h in result.history],
            "seconds": round(time.time() - start, 1)}
+    if defended:
+        row["dataset_defenses"] = defended
     return row
 
 

@@ -57,7 +57,8 @@ def test_attacks_resolve_from_files_or_baselines(tiny_gray, tmp_path):
     with pytest.raises(ValueError, match="median"):
         defenses.run(tiny_gray, runner.Budget.smoke(), {"clean": None}, ("median7",))
     assert defenses.DEFENSES == ("none", "median3", "gauss5", "jpeg10", "bits4", "augment",
-                                 "mixup", "cutmix", "randaugment", "adversarial", "vib")
+                                 "mixup", "cutmix", "randaugment", "adversarial", "vib",
+                                 "detect_repair")
 
 
 def test_baseline_file_of_another_dataset_or_shape_is_rebuilt(tiny_gray, tmp_path):
@@ -77,3 +78,44 @@ def test_baseline_file_of_another_dataset_or_shape_is_rebuilt(tiny_gray, tmp_pat
     got = defenses.resolve_attacks(tiny_gray.train, info, ["ops"],
                                    {"ops": str(tmp_path / "mine.json")})
     assert got["ops"].equals(mine)
+
+
+def test_detect_repair_column_repairs_the_poisoned_set_before_training(tiny_gray, monkeypatch):
+    """The detector column sees the whole poisoned training subset: it flags the trigger pixels
+    of the poisoned row (and nothing on the clean row) and the victim trains on the repair."""
+    from evoshift_tf import detect
+    shortcut = attack.random_attack(4, 2, tiny_gray.info.image_shape, seed=0)
+    trained_on = []
+    train = runner.recipe_lib.Victim.train
+
+    def train_and_record(victim, x, y, **kwargs):
+        trained_on.append(x)
+        return train(victim, x, y, **kwargs)
+
+    monkeypatch.setattr(runner.recipe_lib.Victim, "train", train_and_record)
+    result = defenses.run(tiny_gray, runner.Budget.smoke(), {"clean": None, "random": shortcut},
+                          ("detect_repair",))
+    clean, poisoned = result["rows"]
+    assert result["defenses"] == ["detect + repair"]
+    assert clean["dataset_defenses"]["detect_repair"]["poisoned"] is False
+    summary = poisoned["dataset_defenses"]["detect_repair"]
+    assert summary["poisoned"] and summary["flagged_pixels"] == 8
+    x, y = tiny_gray.train.x, tiny_gray.train.y
+    np.testing.assert_array_equal(trained_on[0], x)
+    xp = attack.apply(shortcut, x, y)
+    np.testing.assert_array_equal(trained_on[1], detect.repair(xp, y, detect.detect(xp, y, 4)))
+
+
+def test_cells_of_earlier_columns_keep_their_cache_keys():
+    """Adding dataset defenses to a column must not orphan the cells cached before they existed
+    (keys computed before the field was added)."""
+    table = defenses.defenses_table()
+    shortcut = baselines.jacobsen_attack(4, 1, (12, 12, 1))
+    smoke, default = runner.Budget.smoke(), defenses.default_budget()
+    assert defenses.cell_key("synthetic", shortcut, table["none"], smoke, 0) == "00c3de08a001a228"
+    assert defenses.cell_key("synthetic", shortcut, table["median3"], smoke, 0) == (
+        "538f562145e7d663")
+    assert defenses.cell_key("fashion_mnist", None, table["vib"], default, 0) == (
+        "8d80987c4f19fef9")
+    assert defenses.cell_key("fashion_mnist", None, table["detect_repair"], default, 0) not in (
+        defenses.cell_key("fashion_mnist", None, table["none"], default, 0),)
