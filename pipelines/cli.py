@@ -62,6 +62,8 @@ COMMANDS = {
                       "folder, TFRecord or .npz for other tools"),
     "import": Command("component", "components.import_poison", "another tool's poisoned PNG "
                       "folder or .npz, checked against the clean Dataset -> Dataset"),
+    "detect": Command("component", "components.detect", "is a training set poisoned? "
+                      "class-wise pixel triggers per class, with a picture (no model)"),
     "study": Command("study", "studies", "a study of the paper: evoshift study NAME "
                      "(evoshift study --help lists them)"),
 }
