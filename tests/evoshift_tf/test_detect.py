@@ -76,20 +76,31 @@ def test_classwise_poison_is_flagged_at_its_pixels_with_its_values(fixture, requ
 
 
 @pytest.mark.parametrize("fixture", ["tiny_gray", "tiny_color"])
-def test_repair_restores_poisoned_pixels_from_their_neighbourhood_and_nothing_else(fixture,
+@pytest.mark.parametrize("scope", ["class", "all"])
+def test_repair_restores_poisoned_pixels_from_their_neighbourhood_and_nothing_else(fixture, scope,
                                                                                    request):
     ds = request.getfixturevalue(fixture)
     a, x = _poisoned(ds)
     y = ds.train.y
     report = detect.detect(x, y, ds.info.num_classes)
-    repaired = detect.repair(x, y, report)
-    np.testing.assert_array_equal(repaired, _brute_force_repair(x, y, report.flagged))
-    touched = report.flagged[y]                                         # [N, H, W]
+    repaired = detect.repair(x, y, report, scope=scope)
+    marked = (report.flagged if scope == "class"                       # [C, H, W] per class
+              else np.broadcast_to(report.flagged.any(axis=0), report.flagged.shape))
+    np.testing.assert_array_equal(repaired, _brute_force_repair(x, y, marked))
+    touched = marked[y]                                                 # [N, H, W]
     np.testing.assert_array_equal(repaired[~touched], x[~touched])     # everything else as is
+    poisoned = report.flagged[y]                                        # the trigger pixels
     clean = ds.train.x.astype(int)
-    assert (np.abs(repaired.astype(int) - clean)[touched].mean()
-            < 0.5 * np.abs(x.astype(int) - clean)[touched].mean())     # near the clean value
+    assert (np.abs(repaired.astype(int) - clean)[poisoned].mean()
+            < 0.5 * np.abs(x.astype(int) - clean)[poisoned].mean())    # near the clean value
     assert not detect.detect(repaired, y, ds.info.num_classes).poisoned
+    np.testing.assert_array_equal(detect.repair(ds.train.x, y, report, scope=scope), repaired)
+
+
+def test_unknown_repair_scope_is_refused(tiny_gray):
+    report = detect.detect(tiny_gray.train.x, tiny_gray.train.y, 4)
+    with pytest.raises(detect.DetectionError, match="scope"):
+        detect.repair(tiny_gray.train.x, tiny_gray.train.y, report, scope="image")
 
 
 def test_repair_of_a_blob_and_a_corner_uses_unflagged_neighbours(tiny_gray):
@@ -100,7 +111,7 @@ def test_repair_of_a_blob_and_a_corner_uses_unflagged_neighbours(tiny_gray):
     flagged[2, 0, 0] = True                          # a corner: 3 neighbours
     blob = detect.DetectionReport(report.scores, report.values, flagged, report.threshold,
                                   report.tolerance, report.class_counts)
-    repaired = detect.repair(x, y, blob)
+    repaired = detect.repair(x, y, blob, scope="class")
     np.testing.assert_array_equal(repaired, _brute_force_repair(x, y, flagged))
     i = np.flatnonzero(y == 1)[0]
     ring = np.concatenate([x[i, 3, 3:8], x[i, 7, 3:8], x[i, 4:7, 3], x[i, 4:7, 7]]).astype(float)
