@@ -217,4 +217,6 @@ def below_paper(p: Preset, study: str) -> str:
     if study in ("fig5d", "fig12_13"):
         return f"budget: {study_budget(p, study)} (the paper gives none)"
     images, epochs = _images_epochs(p, study)
+    if not images:
+        return f"budget: {_plural(epochs, 'epoch')} vs 30, both on the whole training set"
     return f"budget: {_plural(epochs, 'epoch')} on {_images(images)} images vs 30 on 60k"

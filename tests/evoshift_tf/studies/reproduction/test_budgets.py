@@ -43,3 +43,8 @@ def test_budget_description():
     assert budgets.describe_budget(runner.Budget()) == "10k/2k images, 3 epochs, 3 seeds"
     assert budgets.describe_budget(runner.Budget.paper(repeats=1)) == \
         "all/all images, 30 epochs, 1 seed"
+
+
+def test_below_paper_names_the_epochs_on_the_whole_set():
+    assert budgets.below_paper(budgets.get("default"), "table4") == \
+        "budget: 5 epochs vs 30, both on the whole training set"
