@@ -7,8 +7,9 @@ of the dataset's column, one ``REPRODUCTION.md`` with the figures.
     python -m studies.reproduce --only=table4,jacobsen                  # some studies only
 
 Runtime (``default``): Table 4 and the Jacobsen comparison train on all 60k images for 5 epochs
-with 3 seeds (the strength benchmark's victims), the other studies on 10k images for 3 epochs;
-hours on 2 CPU cores (the report's header gives the measured time). A finished study is cached
+with 3 seeds (the strength benchmark's victims), the other studies on 10k images for 3 epochs,
+3 seeds: 133 min wall (113 CPU-min; Table 4 78 min, Jacobsen 27 min) measured on 2 AVX-512 cores
+shared with other jobs (the report's header gives the time of each run). A finished study is cached
 in ``<out>/studies/<id>.json`` under its fingerprint: rerunning the same command resumes an
 interrupted run and skips finished studies. ``--export=docs/reproduction.md`` copies the report
 and its figures (to ``docs/reproduction/``) with the links rewritten.

@@ -127,8 +127,9 @@ def _default() -> Preset:
         vaegan=generative.VAEGANConfig(epochs=5, latent_dim=32),
         vaegan_train_images=6000, vaegan_test_images=2000,
         cost="Table 4 and the Jacobsen comparison at the strength benchmark's budget (60k images, "
-             "5 epochs, 3 seeds), the other studies on 10k images for 3 epochs: about 3 h on 2 "
-             "CPU cores")
+             "5 epochs, 3 seeds), the other studies on 10k images for 3 epochs: measured 133 min "
+             "wall (113 CPU-min; Table 4 78 min, Jacobsen 27 min) on 2 AVX-512 cores shared with "
+             "other jobs")
 
 
 def _paper() -> Preset:

@@ -118,7 +118,7 @@ def _section(title: str, rows: list[dict], info: dict | None, figure_dir: str,
 
 def _summary_lines(nums: list[dict]) -> list[str]:
     counts = verdicts.counts(nums)
-    lines = [f"{len(nums)} numbers: " + ", ".join(f"{c} {v}" for v, c in counts.items() if c)
+    lines = [f"{len(nums)} numbers: " + "; ".join(f"{c} *{v}*" for v, c in counts.items() if c)
              + ".", "", LEGEND, ""]
     differs = [n for n in nums if n["verdict"] in ("differs", "trend holds, size differs")]
     if differs:
