@@ -53,20 +53,26 @@ from evoshift_tf.studies import attacks as attacks_lib
 
 FLAGS = flags.FLAGS
 ATTACK_DIR = os.path.join(attacks_lib.REFERENCE_DIR, "fashion_mnist")
-flags.DEFINE_string("cifar", os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), "..", "shared", "datasets", "cifar10_jpeg75"),
-    "CIFAR-10 image folder (cifar10_jpeg75); skipped with a note if missing")
-flags.DEFINE_string("attack", "evoshift_np1_seed0.json", "the EvoShift attack repaired and "
-                    "judged, in the committed Fashion-MNIST attacks")
-flags.DEFINE_list("extra_repairs", [], "more committed attacks to judge poisoned and repaired")
-flags.DEFINE_list("repair_scopes", list(detect.REPAIR_SCOPES), "repair scopes judged "
-                  "(detect.REPAIR_SCOPES: all = every image at every flagged position, the "
-                  "default of detect.repair; class = only the flagged class's images)")
-flags.DEFINE_integer("victim_seeds", 3, "GrayNet victim seeds per arm (0: detection only)")
-flags.DEFINE_integer("epochs", 5, "victim epochs on the full training set")
-flags.DEFINE_string("picture", "evoshift_np5_seed0", "the committed attack whose score maps are "
-                    "drawn (with the clean set's) beside --out")
-flags.DEFINE_string("out", "benchmarks/results/detector.json", "JSON to write")
+
+
+def define_flags() -> None:
+    """The script's flags, defined only when it runs as a script (importing the module, as its
+    test does, must not define flags that clash with pipelines.run's ``--victim_seeds``)."""
+    flags.DEFINE_string("cifar", os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), "..", "shared", "datasets", "cifar10_jpeg75"),
+        "CIFAR-10 image folder (cifar10_jpeg75); skipped with a note if missing")
+    flags.DEFINE_string("attack", "evoshift_np1_seed0.json", "the EvoShift attack repaired and "
+                        "judged, in the committed Fashion-MNIST attacks")
+    flags.DEFINE_list("extra_repairs", [], "more committed attacks to judge poisoned and repaired")
+    flags.DEFINE_list("repair_scopes", list(detect.REPAIR_SCOPES), "repair scopes judged "
+                      "(detect.REPAIR_SCOPES: all = every image at every flagged position, the "
+                      "default of detect.repair; class = only the flagged class's images)")
+    flags.DEFINE_integer("victim_seeds", 3, "GrayNet victim seeds per arm (0: detection only)")
+    flags.DEFINE_integer("epochs", 5, "victim epochs on the full training set")
+    flags.DEFINE_string("picture", "evoshift_np5_seed0", "the committed attack whose score maps are "
+                        "drawn (with the clean set's) beside --out")
+    flags.DEFINE_string("out", "benchmarks/results/detector.json", "JSON to write")
+
 
 CHANGED = 0.5
 """An attack pixel counts as changed (``recall_changed``) where it alters at least this share of
@@ -377,4 +383,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

@@ -26,16 +26,25 @@ def test_a_pixel_that_writes_the_images_own_value_is_unchanged_and_left_out_of_r
 
 
 def test_arms_name_every_attack_poisoned_and_repaired_in_each_scope():
-    from absl import flags
-    flags.FLAGS(["detector", "--extra_repairs=evoshift_np10_seed0.json"])
-    try:
-        assert detector._arms() == [
-            "(a) clean", "(b) evoshift_np1_seed0", "(b) evoshift_np10_seed0",
-            "(c) evoshift_np1_seed0 repaired, scope all",
-            "(c) evoshift_np10_seed0 repaired, scope all",
-            "(c) evoshift_np1_seed0 repaired, scope class",
-            "(c) evoshift_np10_seed0 repaired, scope class"]
-        assert detector.LEGACY_ARM.sub(r"(c) \1 repaired, scope class",
-                                       "(c) evoshift_np1_seed0 repaired") == detector._arms()[5]
-    finally:
-        flags.FLAGS.unparse_flags()
+    """In its own process: the script's flags (defined only when it runs) would clash with
+    pipelines.run's in this one."""
+    import os
+    import subprocess
+    import sys
+    code = """
+from absl import flags
+from benchmarks import detector
+detector.define_flags()
+flags.FLAGS(["detector", "--extra_repairs=evoshift_np10_seed0.json"])
+arms = detector._arms()
+assert arms == [
+    "(a) clean", "(b) evoshift_np1_seed0", "(b) evoshift_np10_seed0",
+    "(c) evoshift_np1_seed0 repaired, scope all",
+    "(c) evoshift_np10_seed0 repaired, scope all",
+    "(c) evoshift_np1_seed0 repaired, scope class",
+    "(c) evoshift_np10_seed0 repaired, scope class"], arms
+assert detector.LEGACY_ARM.sub(r"(c) \\1 repaired, scope class",
+                               "(c) evoshift_np1_seed0 repaired") == arms[5]
+"""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    subprocess.run([sys.executable, "-c", code], cwd=repo, check=True)
