@@ -121,7 +121,7 @@ class Setting:
             model=self.model, dropout=kwargs.pop("dropout", 0.0),
             weight_decay=kwargs.pop("weight_decay", 0.0), model_kwargs=kwargs,
             preprocessing=tuple(self.preprocessing), optimizer=self.optimizer,
-            learning_rate=self.learning_rate or 0.0, momentum=self.momentum,
+            learning_rate=self.learning_rate, momentum=self.momentum,
             epochs=budget.epochs, batch_size=budget.batch_size, **self.train_options)
 
 
