@@ -148,35 +148,72 @@ def repair_positions(positions: np.ndarray, image_shape) -> np.ndarray:
 
 
 def decode(genome: np.ndarray, num_classes: int, num_pixels: int,
-           image_shape) -> PixelAttack:
+           image_shape, patch_size: int = 1) -> PixelAttack:
     """Genome in ``[0, 1]^D`` (clipped) -> :class:`PixelAttack`, valid by construction.
 
     Layout ``[C, N_p, (row, col, v_1..v_ch)]``; ``row = min(floor(g * H), H - 1)``, likewise
     col, and ``v = round(g * 255)``; then :func:`repair_positions` moves colliding pixels to
     the nearest free cell. Pass the CMA-ES phenotype (``search`` maps the mean through the bound
     transform first). Accepts a batch ``[P, D]`` and returns a list then.
+
+    With ``patch_size = k > 1`` each of the ``N_p`` genes is a ``k x k`` square of one value
+    whose top-left corner is ``row = min(floor(g * (H - k + 1)), H - k)`` (likewise col), so the
+    attack has ``N_p * k^2`` pixels per class, listed patch by patch, each patch row-major from
+    its top-left corner (:func:`patch_corners` reads them back).
     """
     g = np.asarray(genome, dtype=np.float64)
     if g.ndim == 2:
-        return [decode(row, num_classes, num_pixels, image_shape) for row in g]
+        return [decode(row, num_classes, num_pixels, image_shape, patch_size) for row in g]
     h, w, ch = (int(s) for s in image_shape)
+    k = _check_patch(patch_size, h, w)
     size = genome_size(num_classes, num_pixels, ch)
     if g.shape != (size,):
         raise AttackError(f"genome must have {size} numbers (C={num_classes}, "
                           f"N_p={num_pixels}, channels={ch}), got {g.shape}")
     g = np.clip(g, 0.0, 1.0).reshape(num_classes, num_pixels, 2 + ch)
-    rows = np.minimum(np.floor(g[..., 0] * h), h - 1)
-    cols = np.minimum(np.floor(g[..., 1] * w), w - 1)
+    rows = np.minimum(np.floor(g[..., 0] * (h - k + 1)), h - k)
+    cols = np.minimum(np.floor(g[..., 1] * (w - k + 1)), w - k)
     values = np.rint(g[..., 2:] * 255.0)
-    positions = repair_positions(np.stack([rows, cols], -1).astype(np.int64), (h, w))
+    corners = np.stack([rows, cols], -1).astype(np.int64)              # [C, N_p, 2]
+    offsets = np.stack(np.divmod(np.arange(k * k), k), -1)             # [k^2, 2] row-major
+    positions = (corners[:, :, None] + offsets).reshape(num_classes, -1, 2)
+    values = np.repeat(values, k * k, axis=1)                          # [C, N_p k^2, ch]
+    positions = repair_positions(positions, (h, w))
     return PixelAttack(positions, values.astype(np.uint8), (h, w, ch))
 
 
-def encode(attack: PixelAttack) -> np.ndarray:
-    """:class:`PixelAttack` -> genome at the centre of each decoded cell (``decode`` inverts it)."""
+def _check_patch(patch_size: int, h: int, w: int) -> int:
+    k = int(patch_size)
+    if not 1 <= k <= min(h, w):
+        raise AttackError(f"patch_size must be in 1..{min(h, w)} for {h}x{w} images, got "
+                          f"{patch_size}")
+    return k
+
+
+def patch_corners(attack: PixelAttack, patch_size: int) -> PixelAttack:
+    """The first pixel of each ``patch_size^2`` block of ``attack``'s pixels: ``N_p`` pixels per
+    class, the patches' top-left corners and values for an attack :func:`decode` made with that
+    ``patch_size`` (the identity for 1)."""
+    k2 = int(patch_size) ** 2
+    if attack.num_pixels % k2:
+        raise AttackError(f"an attack of {attack.num_pixels} pixels per class is not made of "
+                          f"{patch_size}x{patch_size} patches")
+    return PixelAttack(attack.positions[:, ::k2], attack.values[:, ::k2], attack.image_shape,
+                       attack.provenance)
+
+
+def encode(attack: PixelAttack, patch_size: int = 1) -> np.ndarray:
+    """:class:`PixelAttack` -> genome at the centre of each decoded cell (``decode`` inverts it).
+
+    With ``patch_size = k > 1`` each pixel becomes the top-left corner of a ``k x k`` patch of
+    its value (moved inside the image where it would stick out), so ``decode(encode(a, k), ...,
+    patch_size=k)`` grows every pixel of ``a`` into a patch; pass :func:`patch_corners` of an
+    attack already made of patches."""
     h, w, _ = attack.image_shape
-    rows = (attack.positions[..., 0:1] + 0.5) / h
-    cols = (attack.positions[..., 1:2] + 0.5) / w
+    k = _check_patch(patch_size, h, w)
+    corner = np.minimum(attack.positions, [h - k, w - k])
+    rows = (corner[..., 0:1] + 0.5) / (h - k + 1)
+    cols = (corner[..., 1:2] + 0.5) / (w - k + 1)
     vals = attack.values.astype(np.float64) / 255.0
     return np.concatenate([rows, cols, vals], -1).reshape(-1)
 

@@ -68,3 +68,22 @@ def psnr(reference: np.ndarray, reconstruction: np.ndarray, max_value: float = 2
     rec = np.asarray(reconstruction, np.float64)
     mse = np.mean((ref - rec) ** 2, axis=tuple(range(1, ref.ndim)))
     return float(np.mean(10.0 * np.log10(max_value ** 2 / np.maximum(mse, 1e-12))))
+
+
+def visibility(clean: np.ndarray, poisoned: np.ndarray) -> dict:
+    """What a poison costs in visibility, over the images it changed.
+
+    Args:
+      clean, poisoned: ``[N, H, W, C] uint8`` (the same images before and after).
+    Returns:
+      ``changed_pixels``: mean number of pixel positions (any channel) changed per image;
+      ``psnr_db``: mean PSNR (dB, :func:`psnr`) of the changed images against their clean
+      originals; ``changed_images``: fraction of images changed at all.
+    """
+    clean, poisoned = np.asarray(clean), np.asarray(poisoned)
+    changed = np.any(clean != poisoned, axis=-1)                      # [N, H, W]
+    per_image = changed.sum(axis=(1, 2))
+    hit = per_image > 0
+    return {"changed_pixels": float(per_image.mean()),
+            "psnr_db": psnr(clean[hit], poisoned[hit]) if hit.any() else float("inf"),
+            "changed_images": float(hit.mean())}

@@ -19,6 +19,7 @@ from evoshift_tf import attack as attack_lib
 from evoshift_tf import data as data_lib
 from evoshift_tf import metrics
 from evoshift_tf import hardware
+from evoshift_tf.search import defenses as search_defenses
 from evoshift_tf.search import population
 from evoshift_tf.models.simple_cnn import SPECS
 
@@ -34,6 +35,10 @@ class JudgeRecipe:
       learning_rate: Adam step size.
       precision: ``float32`` or ``bfloat16`` compute (see ``hardware.resolve_precision``).
       overlay_images: clean test images overlaid with every class pattern for alpha_N (0 = all).
+      defense: what the victims train through (:mod:`evoshift_tf.search.defenses`: a victim
+        defense layer such as ``median3`` or ``jpeg10``, ``mixup``, ``cutmix``; ``none``).
+      track_peak: measure clean test accuracy after every epoch (``peak_test_accuracy``, the
+        best over epochs: early stopping, which the field also reports).
     """
 
     model: str = "graynet"
@@ -42,6 +47,13 @@ class JudgeRecipe:
     learning_rate: float = 1e-3
     precision: str = "float32"
     overlay_images: int = 2000
+    defense: str = "none"
+    track_peak: bool = False
+
+    def __post_init__(self):
+        if len(search_defenses.parse(self.defense)) != 1:
+            raise ValueError(f"a judging victim trains through one defense, got "
+                             f"{self.defense!r}")
 
 
 def judge(attacks: list[attack_lib.PixelAttack | None], dataset: data_lib.Dataset,
@@ -63,16 +75,26 @@ def judge(attacks: list[attack_lib.PixelAttack | None], dataset: data_lib.Datase
         attacks, info.num_classes, info.image_shape))
     trainer = population.PopulationClassifier(
         SPECS[recipe.model], len(attacks), info.image_shape, info.num_classes,
-        recipe.batch_size, recipe.learning_rate, hardware.resolve_precision(recipe.precision))
+        recipe.batch_size, recipe.learning_rate, hardware.resolve_precision(recipe.precision),
+        preprocessing=search_defenses.layers(recipe.defense, info.image_shape, seed=victim_seed),
+        mixing=search_defenses.mixing(recipe.defense))
     trainer.reset(np.stack([np.full(len(attacks), victim_seed), np.zeros(len(attacks))], 1))
     x, y = tf.constant(dataset.train.x), tf.constant(dataset.train.y)
-    trainer.fit(x, y, masks, patterns, recipe.epochs, seed=victim_seed)
     test_x, test_y = tf.constant(dataset.test.x), tf.constant(dataset.test.y)
-    stats = trainer.evaluate(test_x, test_y, masks, patterns, poisoned=False)
+    curve = []
+    for epoch in range(recipe.epochs if recipe.track_peak else 1):
+        trainer.fit(x, y, masks, patterns, 1 if recipe.track_peak else recipe.epochs,
+                    seed=victim_seed, first_epoch=epoch)
+        stats = trainer.evaluate(test_x, test_y, masks, patterns, poisoned=False)
+        curve.append(stats.clean_accuracy)
     rows = [{"clean_test_accuracy": float(a),
              "alpha_S": metrics.semantic_sensitivity(float(a), info.num_classes),
              "clean_confusion": c.tolist()}
             for a, c in zip(stats.clean_accuracy, stats.clean_confusion)]
+    if recipe.track_peak:
+        for row, per_epoch in zip(rows, np.stack(curve, 1)):
+            row["peak_test_accuracy"] = float(per_epoch.max())
+            row["test_accuracy_per_epoch"] = per_epoch.tolist()
     overlay = _overlay_accuracy(trainer, dataset.test, masks, patterns, info.num_classes,
                                 recipe.overlay_images, victim_seed)
     for row, a, o in zip(rows, attacks, overlay):

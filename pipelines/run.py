@@ -42,6 +42,12 @@ flags.DEFINE_integer("generations", None, "CMA-ES generations (default: preset's
 flags.DEFINE_integer("population", None, "CMA-ES population lambda (default: preset's)")
 flags.DEFINE_integer("per_class", None, "search fit images per class (default: preset's)")
 flags.DEFINE_integer("seed", 0, "seed of the search and the random baseline")
+flags.DEFINE_string("search_defenses", "", "defenses every search candidate trains through, "
+                    "comma-separated victim defense names (median3, jpeg10, augment, cropflip, "
+                    "bits4, gray, gauss1-5, ...), mixup, cutmix or none; empty: undefended "
+                    "(the paper)")
+flags.DEFINE_integer("patch_size", 1, "k: each attack pixel becomes a k x k patch of one value "
+                     "(k^2 N_p changed pixels per image); 1: the paper's pixels")
 flags.DEFINE_enum("runner", "local", ["local", "kubeflow"],
                   "local: run here into --run_root; kubeflow: compile a pipeline YAML to --output")
 flags.DEFINE_enum("pipeline", "main", ["main", "sweep"],
@@ -107,6 +113,10 @@ def build_from_flags(preset_name: str | None = None):
     for name in ("generations", "population", "per_class"):
         if getattr(FLAGS, name) is not None:
             search_params[name] = getattr(FLAGS, name)
+    if FLAGS.search_defenses:
+        search_params["defenses"] = FLAGS.search_defenses
+    if FLAGS.patch_size != 1:
+        search_params["patch_size"] = FLAGS.patch_size
     epochs = FLAGS.victim_epochs or preset["epochs"]
     train_params = {"epochs": epochs, "model": FLAGS.victim_model, "strategy": FLAGS.strategy}
     if FLAGS.pipeline == "sweep":

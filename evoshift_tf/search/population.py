@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from evoshift_tf import hardware
 from evoshift_tf.errors import UnknownNameError, UserError
+from evoshift_tf.search import defenses as search_defenses
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,11 +107,16 @@ class PopulationClassifier:
       learning_rate: Adam step size.
       precision: ``"float32"``, ``"bfloat16"`` (master weights stay float32) or ``"auto"``
         (:func:`evoshift_tf.hardware.resolve_precision`).
+      preprocessing: Keras layers every model applies to its ``[0, 1]`` input (a defended
+        victim's, :mod:`evoshift_tf.victims.defenses`), in float32 on the whole population's
+        batch at once, ``training=True`` while fitting and ``False`` when evaluating.
+      mixing: ``none``, ``mixup`` or ``cutmix`` (:func:`evoshift_tf.search.defenses.mix`) on the
+        poisoned training batches, with soft labels.
     """
 
     def __init__(self, spec, population: int, input_shape, num_classes: int,
                  batch_size: int = 128, learning_rate: float = 1e-3,
-                 precision: str = "float32"):
+                 precision: str = "float32", preprocessing=(), mixing: str = "none"):
         precision = hardware.resolve_precision(precision)
         if population < 1:
             raise ValueError(f"population must be >= 1, got {population}")
@@ -118,6 +124,7 @@ class PopulationClassifier:
         self.population, self.batch_size = population, batch_size
         self.input_shape, self.num_classes = tuple(input_shape), num_classes
         self.dtype = tf.bfloat16 if precision == "bfloat16" else tf.float32
+        self.preprocessing, self.mixing = list(preprocessing), mixing
         self.models = _StackedModels(self._shapes(), population, learning_rate)
         self._train_epoch = tf.function(self._train_epoch_impl)
         self._evaluate = tf.function(self._evaluate_impl)
@@ -146,10 +153,22 @@ class PopulationClassifier:
 
     # ------------------------------------------------------------------ graph pieces
 
-    def _logits(self, x):
-        """``x [P, B, H, W, C]`` in [0, 1] -> logits ``[P, B, num_classes] float32``."""
+    def _preprocess(self, x, training: bool):
+        """The defense layers on ``x [P, B, H, W, C]``, all candidates' images as one batch."""
+        if not self.preprocessing:
+            return x
+        shape = tf.shape(x)
+        h = tf.reshape(x, tf.concat([[-1], shape[2:]], 0))
+        h = tf.ensure_shape(h, [None, *self.input_shape])
+        for layer in self.preprocessing:
+            h = layer(h, training=training)
+        return tf.reshape(h, shape)
+
+    def _logits(self, x, training: bool = False):
+        """``x [P, B, H, W, C]`` in [0, 1] -> logits ``[P, B, num_classes] float32``, through
+        the ``preprocessing`` layers."""
         ws = [tf.cast(v, self.dtype) for v in self.models.variables]
-        x = tf.cast(x, self.dtype)
+        x = tf.cast(self._preprocess(x, training), self.dtype)
         features = []
         for p in range(self.population):
             h, i = x[p], 0
@@ -185,10 +204,18 @@ class PopulationClassifier:
             idx = perm[s * b:(s + 1) * b]
             yb = tf.gather(y, idx)
             xp = self._poison(tf.cast(tf.gather(x, idx), tf.float32), yb, masks, patterns)
+            soft = None
+            if self.mixing != "none":
+                xp, soft = search_defenses.mix(xp, yb, self.num_classes, self.mixing,
+                                               seed + tf.stack([0, 1 + s]))
             with tf.GradientTape() as tape:
-                logits = self._logits(xp)
-                ce = tf.nn.sparse_softmax_cross_entropy_with_logits(
-                    labels=tf.broadcast_to(yb[None], tf.shape(logits)[:2]), logits=logits)
+                logits = self._logits(xp, training=True)
+                if soft is None:
+                    ce = tf.nn.sparse_softmax_cross_entropy_with_logits(
+                        labels=tf.broadcast_to(yb[None], tf.shape(logits)[:2]), logits=logits)
+                else:
+                    ce = tf.nn.softmax_cross_entropy_with_logits(
+                        labels=tf.broadcast_to(soft[None], tf.shape(logits)), logits=logits)
                 per_model = tf.reduce_mean(ce, axis=1)            # [P]
                 loss = tf.reduce_sum(per_model)
             grads = tape.gradient(loss, self.models.variables)
@@ -241,15 +268,17 @@ class PopulationClassifier:
     # ------------------------------------------------------------------ public API
 
     def fit(self, x: tf.Tensor, y: tf.Tensor, masks: tf.Tensor, patterns: tf.Tensor,
-            epochs: int = 1, seed: int = 0) -> np.ndarray:
+            epochs: int = 1, seed: int = 0, first_epoch: int = 0) -> np.ndarray:
         """Train all P models for ``epochs`` on ``x [N, H, W, C] uint8`` poisoned per candidate.
 
         ``masks [P, K, H, W, 1]``/``patterns [P, K, H, W, C]`` float32 (see
         ``PixelAttack.masks_and_patterns``; an all-zero mask means clean). The batch order is
-        shared by all P models and drawn from ``seed``. Returns the last epoch's mean loss ``[P]``.
+        shared by all P models and drawn from ``seed`` and the epoch's index (from
+        ``first_epoch``: fitting epoch by epoch gives the same run as one call). Returns the last
+        epoch's mean loss ``[P]``.
         """
         loss = None
-        for e in range(epochs):
+        for e in range(first_epoch, first_epoch + epochs):
             loss = self._train_epoch(x, y, masks, patterns,
                                      tf.constant([seed, e], tf.int32))
         return loss.numpy()
@@ -379,7 +408,7 @@ class ShardedPopulationClassifier:
 
     def __init__(self, spec, population: int, input_shape, num_classes: int,
                  devices: list[str], batch_size: int = 128, learning_rate: float = 1e-3,
-                 precision: str = "float32"):
+                 precision: str = "float32", preprocessing=(), mixing: str = "none"):
         if not devices:
             raise ValueError("ShardedPopulationClassifier needs at least one device")
         sizes = _shard_sizes(population, len(devices))
@@ -390,7 +419,8 @@ class ShardedPopulationClassifier:
         for device, size in zip(self.devices, sizes):
             with tf.device(device):
                 self.shards.append(PopulationClassifier(spec, size, input_shape, num_classes,
-                                                        batch_size, learning_rate, precision))
+                                                        batch_size, learning_rate, precision,
+                                                        preprocessing, mixing))
         self._pool = None
 
     def _map(self, fn):
@@ -426,16 +456,17 @@ class ShardedPopulationClassifier:
 
 
 def classifier(spec, population: int, input_shape, num_classes: int, batch_size: int = 128,
-               learning_rate: float = 1e-3, precision: str = "float32", devices: str = "auto"):
+               learning_rate: float = 1e-3, precision: str = "float32", devices: str = "auto",
+               preprocessing=(), mixing: str = "none"):
     """A :class:`PopulationClassifier`, or a :class:`ShardedPopulationClassifier` when
     :func:`resolve_devices` finds several devices."""
     found = resolve_devices(devices)
+    args = (spec, population, input_shape, num_classes)
+    options = dict(batch_size=batch_size, learning_rate=learning_rate, precision=precision,
+                   preprocessing=preprocessing, mixing=mixing)
     if found and len(found) > 1:
-        return ShardedPopulationClassifier(spec, population, input_shape, num_classes, found,
-                                           batch_size, learning_rate, precision)
+        return ShardedPopulationClassifier(*args, found, **options)
     if found:
         with tf.device(found[0]):
-            return PopulationClassifier(spec, population, input_shape, num_classes, batch_size,
-                                        learning_rate, precision)
-    return PopulationClassifier(spec, population, input_shape, num_classes, batch_size,
-                                learning_rate, precision)
+            return PopulationClassifier(*args, **options)
+    return PopulationClassifier(*args, **options)

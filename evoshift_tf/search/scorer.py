@@ -18,7 +18,8 @@ import tensorflow as tf
 
 from evoshift_tf import attack as attack_lib
 from evoshift_tf import hardware, models
-from evoshift_tf.errors import UnknownNameError
+from evoshift_tf.errors import UnknownNameError, UserError
+from evoshift_tf.search import defenses as search_defenses
 from evoshift_tf.search import fitness, population
 from evoshift_tf.data import DatasetInfo, Split
 from evoshift_tf.models.simple_cnn import SPECS
@@ -52,6 +53,15 @@ class EvaluatorConfig:
       devices: where the population trains: ``auto`` (every GPU when there are several, the
         candidates split between them), ``none`` (one device), or a list like
         ``/GPU:0,/GPU:1``. Changes where, not what: the costs are the same.
+      patch_size: k; each of the ``num_pixels`` genes of a class is a ``k x k`` square of one
+        value (``attack.decode``), so the attack changes ``num_pixels * k^2`` pixels per image
+        (its L0 budget). 1 (the default) is the paper's single pixels; a lone pixel does not
+        outlive a 3x3 median filter or JPEG's 8x8 blocks, a patch can.
+      defenses: comma-separated defenses every candidate trains through
+        (:mod:`evoshift_tf.search.defenses`), e.g. ``median3,jpeg10,augment,cutmix``; ``none``
+        stands for undefended training. Empty (the default): undefended, as in the paper.
+      defense_cost: how the costs under several ``defenses`` combine: ``max`` (the defender's
+        best defense, the attacker's worst case) or ``mean``.
     """
 
     model: str = "auto"
@@ -67,6 +77,9 @@ class EvaluatorConfig:
     common_init: bool = True
     seed: int = 0
     devices: str = "auto"
+    patch_size: int = 1
+    defenses: str = ""
+    defense_cost: str = "max"
 
     def __post_init__(self):
         if self.model != "auto" and self.model not in SPECS:
@@ -75,6 +88,15 @@ class EvaluatorConfig:
                                    "CNNs; victims take any model)")
         hardware.check_precision(self.precision)
         population.check_devices(self.devices)
+        search_defenses.parse(self.defenses)
+        search_defenses.check_combine(self.defense_cost)
+        if self.patch_size < 1:
+            raise UserError(f"invalid search config: patch_size={self.patch_size!r} (>= 1)")
+
+    @property
+    def defense_names(self) -> tuple[str, ...]:
+        """The defenses candidates train through; ``("none",)`` when ``defenses`` is empty."""
+        return search_defenses.parse(self.defenses) or ("none",)
 
     def search_model(self, channels: int) -> str:
         """The search CNN for images with ``channels`` channels: ``model``, or for ``auto``
@@ -98,11 +120,12 @@ class GenerationResult:
     domain: np.ndarray | None
     stats: population.PopulationStats
     monitor_accuracy: np.ndarray | None
+    semantic_by_defense: dict[str, np.ndarray] | None = None
 
 
-def _decode_dense(genomes, info: DatasetInfo, num_pixels: int):
+def _decode_dense(genomes, info: DatasetInfo, num_pixels: int, patch_size: int = 1):
     attacks = attack_lib.decode(np.atleast_2d(genomes), info.num_classes, num_pixels,
-                                info.image_shape)
+                                info.image_shape, patch_size)
     masks, patterns = attack_lib.stack_dense(attacks, info.num_classes, info.image_shape)
     return tf.constant(masks), tf.constant(patterns)
 
@@ -129,9 +152,15 @@ class PopulationEvaluator:
     def __init__(self, fit: Split, holdout: Split, info: DatasetInfo, population_size: int,
                  config: EvaluatorConfig = EvaluatorConfig(), monitor: Split | None = None):
         self.config, self.info, self.population_size = config, info, population_size
-        self.classifier = population.classifier(
-            SPECS[config.search_model(info.image_shape[-1])], population_size, info.image_shape, info.num_classes,
-            config.batch_size, config.learning_rate, config.precision, config.devices)
+        self.classifiers = {     # one trainer per defense: each traces its own graph once
+            name: population.classifier(
+                SPECS[config.search_model(info.image_shape[-1])], population_size,
+                info.image_shape, info.num_classes, config.batch_size, config.learning_rate,
+                config.precision, config.devices,
+                preprocessing=search_defenses.layers(name, info.image_shape, seed=config.seed),
+                mixing=search_defenses.mixing(name))
+            for name in config.defense_names}
+        self.classifier = next(iter(self.classifiers.values()))
         self._fit = (tf.constant(fit.x), tf.constant(fit.y))
         self._holdout = (tf.constant(holdout.x), tf.constant(holdout.y))
         self._monitor = None if monitor is None else (tf.constant(monitor.x), tf.constant(monitor.y))
@@ -161,17 +190,27 @@ class PopulationEvaluator:
         member = np.zeros(p) if self.config.common_init else np.arange(p)
         return np.stack([np.full(p, self.config.generation_seed(generation)), member], 1)
 
+    def _defended_cost(self, name: str, masks, patterns, generation: int):
+        """(semantic cost ``[P]``, stats) of the candidates trained through defense ``name``
+        (Algorithm 1, steps 3-4), all from the generation's initial weights and batch order."""
+        cfg, classifier = self.config, self.classifiers[name]
+        classifier.reset(self._init_seeds(generation))
+        classifier.fit(*self._fit, masks, patterns, cfg.epochs,
+                       seed=cfg.generation_seed(generation))
+        stats = classifier.evaluate(*self._holdout, masks, patterns,
+                                    poisoned=cfg.term in fitness.POISONED_TERMS)
+        return fitness.semantic_cost(stats, self.info.num_classes, cfg.term), stats
+
     def __call__(self, genomes: np.ndarray, generation: int) -> GenerationResult:
-        """``genomes [P, D]`` in [0, 1] -> :class:`GenerationResult`."""
+        """``genomes [P, D]`` in [0, 1] -> :class:`GenerationResult`. Under several defenses
+        the semantic cost combines theirs (``defense_cost``) and the stats are their means."""
         cfg = self.config
-        masks, patterns = _decode_dense(genomes, self.info, cfg.num_pixels)
-        self.classifier.reset(self._init_seeds(generation))
-        self.classifier.fit(*self._fit, masks, patterns, cfg.epochs,       # Algorithm 1, step 3
-                            seed=cfg.generation_seed(generation))
-        stats = self.classifier.evaluate(*self._holdout, masks, patterns,
-                                         poisoned=cfg.term in fitness.POISONED_TERMS)
-        # Algorithm 1, step 4
-        semantic = fitness.semantic_cost(stats, self.info.num_classes, cfg.term)
+        masks, patterns = _decode_dense(genomes, self.info, cfg.num_pixels, cfg.patch_size)
+        parts = {name: self._defended_cost(name, masks, patterns, generation)
+                 for name in self.classifiers}
+        by_defense = {name: cost for name, (cost, _) in parts.items()}
+        semantic = search_defenses.combine(np.stack(list(by_defense.values())), cfg.defense_cost)
+        stats = _mean_stats([s for _, s in parts.values()])
         domain = None
         if self.discriminator is not None:                                   # Algorithm 1, step 5
             err = self.discriminator.fit_error(self._disc_train, self._disc_test, masks, patterns,
@@ -182,7 +221,18 @@ class PopulationEvaluator:
             monitor = self.classifier.evaluate(*self._monitor, masks, patterns,
                                                poisoned=False).clean_accuracy
         cost = fitness.total_cost(semantic, domain, cfg.domain_weight)      # Algorithm 1, step 6
-        return GenerationResult(cost, semantic, domain, stats, monitor)
+        return GenerationResult(cost, semantic, domain, stats, monitor,
+                                by_defense if len(by_defense) > 1 else None)
+
+
+def _mean_stats(stats: list[population.PopulationStats]) -> population.PopulationStats:
+    """Field by field mean of several defenses' stats (the one itself when alone)."""
+    if len(stats) == 1:
+        return stats[0]
+    return population.PopulationStats(*(
+        None if getattr(stats[0], f.name) is None
+        else np.mean([getattr(s, f.name) for s in stats], axis=0)
+        for f in dataclasses.fields(population.PopulationStats)))
 
 
 class KerasEvaluator:
@@ -194,6 +244,9 @@ class KerasEvaluator:
 
     def __init__(self, fit: Split, holdout: Split, info: DatasetInfo,
                  config: EvaluatorConfig = EvaluatorConfig(), monitor: Split | None = None):
+        if config.defenses or config.patch_size != 1:
+            raise UserError("the Keras reference evaluator scores undefended single-pixel "
+                            "candidates only; use PopulationEvaluator for defenses and patches")
         self.config, self.info = config, info
         self.fit_split, self.holdout, self.monitor = fit, holdout, monitor
 

@@ -50,6 +50,9 @@ def _history_row(generation, result: GenerationResult, es, best_cost, elapsed) -
     }
     if result.monitor_accuracy is not None:
         row["best_monitor_clean_accuracy"] = float(result.monitor_accuracy[j])
+    if result.semantic_by_defense is not None:
+        row["best_semantic_by_defense"] = {name: float(c[j])
+                                           for name, c in result.semantic_by_defense.items()}
     return row
 
 
@@ -215,7 +218,7 @@ def _result(strategy: Strategy, evaluator) -> SearchResult:
         best_genome, best_cost, selection, finalists = _reevaluate(
             evaluator, state["archive"], strategy.mean(), config, state.get("finalists", ()))
     best = attack_lib.decode(best_genome, info.num_classes, config.num_pixels,
-                             info.image_shape)                # Algorithm 1, step 10
+                             info.image_shape, config.patch_size)  # Algorithm 1, step 10
     best = dataclasses.replace(best, provenance={
         "method": "evoshift", "dataset": info.name, "best_cost": best_cost,
         "best_single_cost": state["best_cost"], "selection": selection,
@@ -258,12 +261,22 @@ def starting_attacks(config: SearchConfig, fit_pool: data_lib.Split, info,
         raise ValueError(
             f"{len(seed_attacks)} seed attacks, but a population of {config.population} has "
             f"room for {room} beside the baselines: pass at most {room} or raise population")
-    starts = [attack_lib.extend(a, config.num_pixels) for a in seed_attacks]
+    starts = [_start_pixels(a, config) for a in seed_attacks]
     if config.inject_baselines:
         from evoshift_tf import baselines
         starts += [baselines.get(name, fit_pool, info.num_classes, config.num_pixels)
                    for name in BASELINE_STARTS]
     return starts
+
+
+def _start_pixels(attack: attack_lib.PixelAttack, config: SearchConfig) -> attack_lib.PixelAttack:
+    """A caller's starting attack as ``config.num_pixels`` genes: the corners of an attack made
+    of ``config.patch_size`` patches (one the search returned), else grown by
+    :func:`attack.extend` (each pixel then grows into a patch when encoded)."""
+    k = config.patch_size
+    if k > 1 and attack.num_pixels == config.num_pixels * k * k:
+        return attack_lib.patch_corners(attack, k)
+    return attack_lib.extend(attack, config.num_pixels)
 
 
 def _initial_state(config: SearchConfig, info, starts: list, kept: int = 0) -> dict:
@@ -275,16 +288,16 @@ def _initial_state(config: SearchConfig, info, starts: list, kept: int = 0) -> d
     # at the caller's first starting attack for a local search (``config.start_sigma``).
     x0, sigma0 = np.random.default_rng(config.seed).uniform(size=dim), config.sigma0
     if config.start_sigma and kept:
-        x0, sigma0 = attack_lib.encode(starts[0]), config.start_sigma
+        x0, sigma0 = attack_lib.encode(starts[0], config.patch_size), config.start_sigma
     es = cma.CMAEvolutionStrategy(x0, sigma0, {
         "bounds": [0.0, 1.0], "popsize": config.population, "seed": config.seed + 1,
         "verbose": -9, "maxiter": config.generations, "CMA_diagonal": config.diagonal})
     if starts:
-        es.inject([es.boundary_handler.inverse(attack_lib.encode(a)) for a in starts],
-                  force=True)
+        es.inject([es.boundary_handler.inverse(attack_lib.encode(a, config.patch_size))
+                   for a in starts], force=True)
     return {"es": es, "np_random": np.random.get_state(), "generation": 0, "history": [],
             "best_genome": x0, "best_cost": float("inf"), "elapsed_s": 0.0, "archive": [],
-            "finalists": [attack_lib.encode(a) for a in starts[:kept]]}
+            "finalists": [attack_lib.encode(a, config.patch_size) for a in starts[:kept]]}
 
 
 def search_mean(es: cma.CMAEvolutionStrategy) -> np.ndarray:

@@ -111,6 +111,9 @@ def test_command_help_lists_its_flags(installed, tmp_path):
     # a search model that is a victim model: refused before the data is read
     (["search", "--dataset=nowhere", "--attack=a", "--history=h", "--model=resnet20"],
      ["unknown search model 'resnet20'", "'colornet'", "'graynet'"]),
+    # a defense the search cannot train through: refused before the data is read
+    (["search", "--dataset=nowhere", "--attack=a", "--history=h", "--defenses=median3,median7"],
+     ["search defenses", "unknown defense 'median7'", "median3", "cutmix"]),
     (["study", "tabel4"], ["unknown study 'tabel4'", "'table4'", "median"]),
     (["frobnicate"], ["unknown command 'frobnicate'", "train"]),
 ])

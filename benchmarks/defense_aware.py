@@ -1,0 +1,288 @@
+"""The defender's table: EvoShift searched through defenses, against every defense.
+
+    python -m benchmarks.defense_aware                  # Fashion-MNIST, GrayNet victims
+    python -m benchmarks.defense_aware --victim_seeds=0 --columns=none,median3   # a quick look
+
+Rows (``--rows``): ``clean``; ``evoshift`` (the paper's single pixels, the committed reference
+attack N_p = 1 of the dataset when there is one, else searched here); ``evoshift_patch`` (the
+same search over ``--patch_size`` patches, undefended); ``evoshift_<defense>`` searched over
+patches *through* a defense (``SearchConfig.defenses``: median3, jpeg10, augment) and
+``evoshift_all`` through all of ``--all_defenses`` at once (cost: their worst case,
+``defense_cost=max``); One-Pixel Shortcut, Jacobsen et al. and random placement (N_p = 1).
+
+Columns (``--columns``): victims trained through each defense (``strength.judge`` with
+``JudgeRecipe.defense``: every row's victim trains together in one population, from the same
+weights and batch order), ``detect_repair`` (:mod:`evoshift_tf.detect` flags and repairs the
+poisoned set, then a plain victim), and **best defense**: the highest mean clean accuracy a
+defender gets from any column but the detector (what the acceptance reads) and from any column.
+A column the row's search never saw is *held out* (marked ``*`` in the table).
+
+Budget: searches at ``--preset`` (``light`` by default) on the whole training set; victims
+GrayNet (ColorNet for colour) on a class-balanced ``--train_images`` subset for ``--epochs``,
+clean accuracy on the whole test set after every epoch (final and peak), ``--victim_seeds``
+seeds. Writes ``benchmarks/results/defense_aware_<dataset>.json`` (rows
+``{attack, searched_through, defense, dataset, num_pixels, patch_size, search_seed, victim_seed,
+clean_test_accuracy, peak_test_accuracy, held_out}``, a summary, visibility and detection per
+attack, search times, CPU flags) after every (column, seed), the heat map beside it, and the
+attacks in ``attacks_defense_aware_<dataset>/``; a rerun reuses both (resume after a crash).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+
+import numpy as np
+from absl import app, flags, logging
+
+from evoshift_tf import atomic, attack, baselines, data, detect, hardware, metrics, search
+from evoshift_tf import strength, summary
+from evoshift_tf.studies import attacks as attacks_lib
+from evoshift_tf.victims import dataset_defenses
+
+FLAGS = flags.FLAGS
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+ROWS = ("clean", "evoshift", "evoshift_patch", "evoshift_median3", "evoshift_jpeg10",
+        "evoshift_augment", "evoshift_all", "ops", "jacobsen", "random")
+COLUMNS = ("none", "median3", "jpeg10", "bits4", "gauss5", "augment", "cutmix", "mixup",
+           "detect_repair")
+DETECTOR = "detect_repair"
+
+
+def define_flags() -> None:
+    """Flags, defined only when run as a script (a test imports the module)."""
+    flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz or image folder")
+    flags.DEFINE_list("rows", list(ROWS), "attacks (rows)")
+    flags.DEFINE_list("columns", list(COLUMNS), "defenses (columns)")
+    flags.DEFINE_list("all_defenses", ["median3", "jpeg10", "augment", "cutmix"],
+                      "what evoshift_all is searched through")
+    flags.DEFINE_integer("patch_size", 3, "k of the patch rows (k x k squares, N_p = 1)")
+    flags.DEFINE_string("preset", "light", "search preset (SearchConfig.preset)")
+    flags.DEFINE_integer("search_seed", 0, "seed of every search")
+    flags.DEFINE_list("victim_seeds", ["0", "1", "2"], "victim seeds")
+    flags.DEFINE_integer("train_images", 10000, "class-balanced victim training images")
+    flags.DEFINE_integer("epochs", 6, "victim epochs")
+    flags.DEFINE_string("work_dir", "runs/defense_aware", "search checkpoints (resumable)")
+    flags.DEFINE_string("out", "", "JSON path (default benchmarks/results/"
+                        "defense_aware_<dataset>.json)")
+
+
+def searched_through(row: str) -> tuple[str, ...]:
+    """The defenses row ``row``'s search trained through (``()`` for the rest)."""
+    if row == "evoshift_all":
+        return tuple(FLAGS.all_defenses)
+    if row.startswith("evoshift_") and row != "evoshift_patch":
+        return (row[len("evoshift_"):],)
+    return ()
+
+
+def search_config(row: str, info: data.DatasetInfo) -> search.SearchConfig:
+    patch = 1 if row == "evoshift" else FLAGS.patch_size
+    config = search.SearchConfig.preset(FLAGS.preset, seed=FLAGS.search_seed, patch_size=patch,
+                                        defenses=",".join(searched_through(row)))
+    return dataclasses.replace(config, model=config.search_model(info.image_shape[-1]))
+
+
+def _attack_dir(name: str) -> str:
+    return os.path.join(RESULTS, f"attacks_defense_aware_{name}")
+
+
+def build_attack(row: str, dataset: data.Dataset) -> attack.PixelAttack | None:
+    """Row ``row``'s attack: read from the attack folder, the committed reference (plain
+    EvoShift), or made now (searched: minutes to tens of minutes) and saved."""
+    info = dataset.info
+    if row == "clean":
+        return None
+    if row in ("ops", "jacobsen", "random"):
+        return baselines.get(row, dataset.train, info.num_classes, 1, seed=FLAGS.search_seed)
+    reference = os.path.join(attacks_lib.REFERENCE_DIR, info.name,
+                             f"evoshift_np1_seed{FLAGS.search_seed}.json")
+    if row == "evoshift" and os.path.exists(reference):
+        return attack.load(reference, info.image_shape, info.num_classes)
+    path = os.path.join(_attack_dir(info.name), f"{row}_seed{FLAGS.search_seed}.json")
+    if os.path.exists(path):
+        return attack.load(path, info.image_shape, info.num_classes)
+    config = search_config(row, info)
+    logging.info("searching %s through %s", row, searched_through(row) or "nothing")
+    start = time.time()
+    result = search.run(dataset, config,
+                        checkpoint_dir=os.path.join(FLAGS.work_dir, info.name, row))
+    found = dataclasses.replace(result.best_attack, provenance={
+        **result.best_attack.provenance, "search_seconds": round(time.time() - start, 1),
+        "machine": hardware.machine()})
+    attack.save(found, path)
+    return found
+
+
+def attack_id(a: attack.PixelAttack | None) -> str:
+    """A short hash of an attack's pixels (``clean`` for none): cached rows name what they
+    measured."""
+    if a is None:
+        return "clean"
+    text = json.dumps({k: v for k, v in attack.to_json(a).items() if k != "provenance"})
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def judge_column(column: str, attacks: dict, subset: data.Dataset, seed: int) -> dict:
+    """``{row: judged row}`` for one defense column and victim seed."""
+    recipe = strength.JudgeRecipe(model=search.SearchConfig().search_model(
+        subset.info.image_shape[-1]), epochs=FLAGS.epochs, precision="auto",
+        overlay_images=500, track_peak=True,
+        defense="none" if column == DETECTOR else column)
+    if column != DETECTOR:
+        judged = strength.judge(list(attacks.values()), subset, recipe, victim_seed=seed)
+        return dict(zip(attacks, judged))
+    out = {}
+    for row, a in attacks.items():     # each attack's repaired set is its own training set
+        x = subset.train.x if a is None else attack.apply(a, subset.train.x, subset.train.y)
+        repaired, _ = dataset_defenses.apply([DETECTOR], x, subset.train.y,
+                                             subset.info.num_classes)
+        fixed = dataclasses.replace(subset, train=data.Split(repaired, subset.train.y))
+        out[row] = strength.judge([None], fixed, recipe, victim_seed=seed)[0]
+    return out
+
+
+def describe(row: str, a, dataset: data.Dataset) -> dict:
+    """Visibility (changed pixels per image, PSNR) and what the detector says of a row."""
+    info = dataset.info
+    if a is None:
+        report = detect.detect(dataset.train.x, dataset.train.y, info.num_classes)
+        return {"poisoned_verdict": report.poisoned, "max_score": round(report.max_score, 4)}
+    x = attack.apply(a, dataset.train.x, dataset.train.y)
+    report = detect.detect(x, dataset.train.y, info.num_classes)
+    truth = np.zeros_like(report.flagged)
+    truth[np.repeat(np.arange(info.num_classes), a.num_pixels), a.positions[..., 0].ravel(),
+          a.positions[..., 1].ravel()] = True
+    hits = int(np.sum(report.flagged & truth))
+    return {**metrics.visibility(dataset.train.x, x), "num_pixels": a.num_pixels,
+            "poisoned_verdict": report.poisoned, "max_score": round(report.max_score, 4),
+            "pixel_precision": hits / max(int(report.flagged.sum()), 1),
+            "pixel_recall": hits / int(truth.sum()),
+            "search_seconds": a.provenance.get("search_seconds")}
+
+
+def best_defense(summary_rows: list[dict]) -> dict:
+    """``{attack: {...}}``: the column with the highest mean clean accuracy, without and with
+    the detector."""
+    out = {}
+    for row in dict.fromkeys(s["attack"] for s in summary_rows):
+        mine = [s for s in summary_rows if s["attack"] == row]
+        pick = lambda rs: max(rs, key=lambda s: s["clean_test_accuracy_mean"])  # noqa: E731
+        no_detector = pick([s for s in mine if s["defense"] != DETECTOR] or mine)
+        overall = pick(mine)
+        out[row] = {"defense": no_detector["defense"],
+                    "clean_test_accuracy": no_detector["clean_test_accuracy_mean"],
+                    "with_detector": overall["defense"],
+                    "with_detector_accuracy": overall["clean_test_accuracy_mean"]}
+    return out
+
+
+def table(summary_rows: list[dict], rows, columns) -> str:
+    cell = {(s["attack"], s["defense"]): s for s in summary_rows}
+    best = best_defense(summary_rows)
+    lines = []
+    for row in rows:
+        cells = []
+        for col in columns:
+            s = cell.get((row, col))
+            mark = "*" if row.startswith("evoshift") and col not in searched_through(row) \
+                and searched_through(row) else ""
+            cells.append("-" if s is None else
+                         f"{s['clean_test_accuracy_mean']:.3f}±{s['clean_test_accuracy_std']:.3f}"
+                         f"{mark}")
+        b = best.get(row)
+        lines.append([row, *cells, "-" if b is None else
+                      f"{b['clean_test_accuracy']:.3f} ({b['defense']})"])
+    return summary.markdown_table(["attack", *columns, "best defense (no detector)"], lines)
+
+
+def heatmap(path: str, summary_rows: list[dict], rows, columns, title: str) -> None:
+    from evoshift_tf.figures import study as study_figures
+    cell = {(s["attack"], s["defense"]): s for s in summary_rows}
+    best = best_defense(summary_rows)
+    grid = {k: [[cell[(r, c)][f"{k}_mean"] if (r, c) in cell else np.nan for c in columns]
+                + [best[r]["clean_test_accuracy"] if r in best else np.nan]
+                for r in rows]
+            for k in ("clean_test_accuracy", "peak_test_accuracy")}
+    study_figures.defense_heatmap(path, {
+        "attacks": list(rows), "defenses": [*columns, "best (no detector)"],
+        "grid": {"final_test_accuracy": grid["clean_test_accuracy"],
+                 "peak_test_accuracy": grid["peak_test_accuracy"]},
+        "plot": {"title": title}, "study": "defense_aware"})
+
+
+def main(argv):
+    del argv
+    for column in FLAGS.columns:
+        if column != DETECTOR:
+            strength.JudgeRecipe(defense=column)      # unknown names fail before any work
+    dataset = data.load(FLAGS.dataset)
+    info = dataset.info
+    out = FLAGS.out or os.path.join(RESULTS, f"defense_aware_{info.name}.json")
+    old = json.load(open(out)) if os.path.exists(out) else {}
+    recipe = {"train_images": FLAGS.train_images, "epochs": FLAGS.epochs,
+              "test_images": len(dataset.test), "search_preset": FLAGS.preset,
+              "patch_size": FLAGS.patch_size, "all_defenses": FLAGS.all_defenses}
+    cached = old.get("rows", []) if old.get("victim_recipe") == recipe else []
+    attacks, describes, search_seconds = {}, old.get("attacks", {}), {}
+    for row in FLAGS.rows:
+        attacks[row] = build_attack(row, dataset)
+        if attack_id(attacks[row]) != describes.get(row, {}).get("attack_id"):
+            describes[row] = {"attack_id": attack_id(attacks[row]),
+                              "searched_through": list(searched_through(row)),
+                              **describe(row, attacks[row], dataset)}
+        logging.info("%s: %s", row, describes[row])
+    subset = dataclasses.replace(dataset, train=data.balanced_subset(
+        dataset.train, FLAGS.train_images // info.num_classes, info.num_classes, seed=0))
+    rows = list(cached)
+    for seed in (int(s) for s in FLAGS.victim_seeds):
+        for column in FLAGS.columns:
+            have = {(r["attack"], r["attack_id"]) for r in rows
+                    if r["defense"] == column and r["victim_seed"] == seed}
+            todo = {k: a for k, a in attacks.items() if (k, attack_id(a)) not in have}
+            if not todo:
+                continue
+            start = time.time()
+            judged = judge_column(column, todo, subset, seed)
+            logging.info("%s seed %d: %d victims in %.0f s", column, seed, len(todo),
+                         time.time() - start)
+            for k, j in judged.items():
+                rows.append({"attack": k, "attack_id": attack_id(attacks[k]),
+                             "searched_through": list(searched_through(k)), "defense": column,
+                             "dataset": info.name,
+                             "num_pixels": 0 if attacks[k] is None else attacks[k].num_pixels,
+                             "patch_size": 1 if attacks[k] is None else
+                             attacks[k].provenance.get("config", {}).get("patch_size", 1),
+                             "search_seed": FLAGS.search_seed, "victim_seed": seed,
+                             "held_out": column not in searched_through(k),
+                             "clean_test_accuracy": j["clean_test_accuracy"],
+                             "peak_test_accuracy": j["peak_test_accuracy"],
+                             "seconds": round(time.time() - start, 1)})
+            _write(out, rows, recipe, describes)
+    print(f"\nmachine: {hardware.machine()}")
+    print(table(_summary(rows), FLAGS.rows, FLAGS.columns))
+
+
+def _summary(rows: list[dict]) -> list[dict]:
+    return summary.aggregate(rows, ("clean_test_accuracy", "peak_test_accuracy"),
+                             by=("attack", "defense"))
+
+
+def _write(out: str, rows: list[dict], recipe: dict, describes: dict) -> None:
+    s = _summary(rows)
+    atomic.write_json(out, {"rows": rows, "summary": s, "best_defense": best_defense(s),
+                            "attacks": describes, "victim_recipe": recipe,
+                            "machine": hardware.machine(),
+                            "measured": time.strftime("%Y-%m-%d")})
+    present = list(dict.fromkeys(r["attack"] for r in rows))
+    heatmap(out[:-len(".json")] + ".png", s, present,
+            [c for c in COLUMNS if any(r["defense"] == c for r in rows)],
+            f"{rows[0]['dataset']}: clean test accuracy (peak), mean of victim seeds")
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)
