@@ -8,7 +8,8 @@ attack N_p = 1 of the dataset when there is one, else searched here); ``evoshift
 same search over ``--patch_size`` patches, undefended); ``evoshift_<defense>`` searched over
 patches *through* a defense (``SearchConfig.defenses``: median3, jpeg10, augment) and
 ``evoshift_all`` through all of ``--all_defenses`` at once (cost: their worst case,
-``defense_cost=max``); One-Pixel Shortcut, Jacobsen et al. and random placement (N_p = 1).
+``defense_cost=max``; ``evoshift_all_mean``, not a default row: their mean); One-Pixel Shortcut,
+Jacobsen et al. and random placement (N_p = 1).
 
 Columns (``--columns``): victims trained through each defense (``strength.judge`` with
 ``JudgeRecipe.defense``: every row's victim trains together in one population, from the same
@@ -68,11 +69,13 @@ def define_flags() -> None:
     flags.DEFINE_string("work_dir", "runs/defense_aware", "search checkpoints (resumable)")
     flags.DEFINE_string("out", "", "JSON path (default benchmarks/results/"
                         "defense_aware_<dataset>.json)")
+    flags.DEFINE_string("attack_dir", "", "where searched attacks are kept (default "
+                        "benchmarks/results/attacks_defense_aware_<dataset>)")
 
 
 def searched_through(row: str) -> tuple[str, ...]:
     """The defenses row ``row``'s search trained through (``()`` for the rest)."""
-    if row == "evoshift_all":
+    if row in ("evoshift_all", "evoshift_all_mean"):
         return tuple(FLAGS.all_defenses)
     if row.startswith("evoshift_") and row != "evoshift_patch":
         return (row[len("evoshift_"):],)
@@ -81,13 +84,15 @@ def searched_through(row: str) -> tuple[str, ...]:
 
 def search_config(row: str, info: data.DatasetInfo) -> search.SearchConfig:
     patch = 1 if row == "evoshift" else FLAGS.patch_size
-    config = search.SearchConfig.preset(FLAGS.preset, seed=FLAGS.search_seed, patch_size=patch,
-                                        defenses=",".join(searched_through(row)))
+    config = search.SearchConfig.preset(
+        FLAGS.preset, seed=FLAGS.search_seed, patch_size=patch,
+        defenses=",".join(searched_through(row)),
+        defense_cost="mean" if row.endswith("_mean") else "max")
     return dataclasses.replace(config, model=config.search_model(info.image_shape[-1]))
 
 
 def _attack_dir(name: str) -> str:
-    return os.path.join(RESULTS, f"attacks_defense_aware_{name}")
+    return FLAGS.attack_dir or os.path.join(RESULTS, f"attacks_defense_aware_{name}")
 
 
 def build_attack(row: str, dataset: data.Dataset) -> attack.PixelAttack | None:

@@ -1,0 +1,48 @@
+"""The defender's table on a tiny dataset: a row per attack and column per defense and seed,
+held-out columns marked, the best defense read off the means, and a rerun that reuses what it
+has. In its own process: the script's flags would clash with pipelines.run's in this one."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _run(npz_dataset, tmp_path):
+    args = [sys.executable, "-m", "benchmarks.defense_aware", f"--dataset={npz_dataset}",
+            "--rows=clean,ops,evoshift_median3", "--columns=none,median3,detect_repair",
+            "--victim_seeds=0,1", "--train_images=128", "--epochs=2", "--preset=smoke",
+            "--patch_size=2", f"--out={tmp_path / 'da.json'}",
+            f"--attack_dir={tmp_path / 'attacks'}", f"--work_dir={tmp_path / 'work'}"]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done, json.load(open(tmp_path / "da.json"))
+
+
+@pytest.mark.slow
+def test_the_table_has_every_cell_marks_held_out_columns_and_resumes(npz_dataset, tmp_path):
+    done, result = _run(npz_dataset, tmp_path)
+    rows = result["rows"]
+    assert len(rows) == 3 * 3 * 2
+    cell = {(r["attack"], r["defense"], r["victim_seed"]): r for r in rows}
+    assert not cell[("evoshift_median3", "median3", 0)]["held_out"]
+    assert cell[("evoshift_median3", "none", 1)]["held_out"]
+    assert cell[("evoshift_median3", "none", 0)]["num_pixels"] == 4          # one 2x2 patch
+    assert cell[("evoshift_median3", "none", 0)]["patch_size"] == 2
+    for r in rows:
+        assert 0.0 <= r["clean_test_accuracy"] <= r["peak_test_accuracy"] <= 1.0
+    best = result["best_defense"]["ops"]
+    means = {s["defense"]: s["clean_test_accuracy_mean"] for s in result["summary"]
+             if s["attack"] == "ops" and s["defense"] != "detect_repair"}
+    assert best["clean_test_accuracy"] == max(means.values())
+    assert result["attacks"]["evoshift_median3"]["changed_pixels"] == pytest.approx(4, abs=0.5)
+    assert os.path.exists(tmp_path / "da.png")
+    assert os.listdir(tmp_path / "attacks") == ["evoshift_median3_seed0.json"]
+    assert "| evoshift_median3 |" in done.stdout and "*" in done.stdout
+    again, second = _run(npz_dataset, tmp_path)                  # nothing left to train
+    assert second["rows"] == rows
+    assert "victims in" not in again.stderr
