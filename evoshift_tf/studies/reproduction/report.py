@@ -23,16 +23,25 @@ NOT_COVERED = (
 )
 """Paper numbers that a run on one dataset cannot measure, and where they are handled."""
 
-LEGEND = (
-    "Verdicts: *matches* = within the stated tolerance of the paper's number and its trend test "
-    "passes (a claim in words: its trend test passes); *trend holds, size differs* = the trend "
-    "test passes but the number is off by more than the tolerance; *differs* = the trend test "
-    "fails, or a number without one is off; *inconclusive* = a compared arm has fewer than "
-    f"{verdicts.MIN_SEEDS} seeds, or a trend gap is not larger than "
-    f"{verdicts.SPREAD_FACTOR:g} x the combined seed spread sqrt(s1^2 + s2^2), or the comparison "
-    "is confounded; *not measured* = not run at this preset or in this call. A trend passes "
-    "only when its gap exceeds that spread rule. Ours: mean ± std over seeds (population std), "
-    "n seeds. Every victim is measured by `evoshift_tf.evaluate.evaluate`.")
+NOT_MEASURED = "not run at this preset or in this call"
+"""What *not measured* means in the legend of the reproduction's report."""
+
+
+def legend(not_measured: str = NOT_MEASURED) -> str:
+    """The verdicts' legend; ``not_measured``: what *not measured* means in this report."""
+    return (
+        "Verdicts: *matches* = within the stated tolerance of the paper's number and its trend "
+        "test passes (a claim in words: its trend test passes); *trend holds, size differs* = "
+        "the trend test passes but the number is off by more than the tolerance; *differs* = the "
+        "trend test fails, or a number without one is off; *inconclusive* = a compared arm has "
+        f"fewer than {verdicts.MIN_SEEDS} seeds, or a trend gap is not larger than "
+        f"{verdicts.SPREAD_FACTOR:g} x the combined seed spread sqrt(s1^2 + s2^2), or the "
+        f"comparison is confounded; *not measured* = {not_measured}. A trend passes only when "
+        "its gap exceeds that spread rule. Ours: mean ± std over seeds (population std), n "
+        "seeds. Every victim is measured by `evoshift_tf.evaluate.evaluate`.")
+
+
+LEGEND = legend()
 
 
 def study_summary(entry: dict) -> dict:
@@ -95,7 +104,9 @@ def _header(rep: dict) -> list[str]:
     return lines
 
 
-def _row_cells(n: dict) -> list[str]:
+def row_cells(n: dict) -> list[str]:
+    """A verdict's cells in the report's tables (id, what, paper, ours, test, budget, verdict;
+    ``|`` escaped)."""
     cells = (n["id"], f"{n['what']} ({n['source']})", _paper(n["paper"]), _ours(n),
              n["test"] or "-", n["budget"] or "-",
              f"**{n['verdict']}**" + (f": {n['reason']}" if n["reason"] else ""))
@@ -110,16 +121,17 @@ def _section(title: str, rows: list[dict], info: dict | None, figure_dir: str,
         lines += [f"Budget: {info['budget']}; {info['seconds']:.0f} s wall{cpu}.", ""]
     lines += [summary_lib.markdown_table(
         ["id", "what", "paper", "ours", "test", "budget", "verdict"],
-        (_row_cells(n) for n in rows)), ""]
+        (row_cells(n) for n in rows)), ""]
     for fig in (info or {}).get("figures", []):
         lines += [f"![{sid}]({figure_dir}/{fig})", ""]
     return lines
 
 
-def _summary_lines(nums: list[dict]) -> list[str]:
+def summary_lines(nums: list[dict], legend_text: str = LEGEND) -> list[str]:
+    """The verdict counts, the legend and what differs (with the test and why)."""
     counts = verdicts.counts(nums)
     lines = [f"{len(nums)} numbers: " + "; ".join(f"{c} *{v}*" for v, c in counts.items() if c)
-             + ".", "", LEGEND, ""]
+             + ".", "", legend_text, ""]
     differs = [n for n in nums if n["verdict"] in ("differs", "trend holds, size differs")]
     if differs:
         lines += ["Where ours differs:", ""]
@@ -145,7 +157,7 @@ def markdown(rep: dict, figure_dir: str = "figures") -> str:
     times, and what is not covered."""
     nums = rep["numbers"]
     lines = [f"# Reproduction of the paper's numbers on {rep['dataset']}", ""]
-    lines += _header(rep) + [""] + _summary_lines(nums)
+    lines += _header(rep) + [""] + summary_lines(nums)
     titles = {**{s: registry.STUDIES[s].title for s in budgets.STUDY_IDS},
               **registry.REFERENCE_SECTIONS}
     for sid, title in titles.items():
