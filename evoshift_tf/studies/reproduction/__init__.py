@@ -13,7 +13,9 @@ measured) and one ``REPRODUCTION.md`` is written with the figures::
 Modules: :mod:`.budgets` (the presets), :mod:`.registry` (the studies), :mod:`.paper_values`
 (the paper's numbers per dataset), :mod:`.claims` and :mod:`.table4_claims` (what is judged),
 :mod:`.measures` (reading results), :mod:`.verdicts` (judging), :mod:`.cache`,
-:mod:`.monitor` (load, CPU time), :mod:`.report` (Markdown), :mod:`.driver` (running it all).
+:mod:`.monitor` (load, CPU time), :mod:`.report` (Markdown), :mod:`.driver` (running it all);
+:mod:`.cifar10` and :mod:`.cifar10_report`: the paper's CIFAR-10 numbers judged from a committed
+CIFAR-10 strength benchmark file, nothing trained (``python -m studies.reproduce_cifar10``).
 """
 
 from evoshift_tf.studies.reproduction.budgets import (PRESETS, STUDY_IDS, Preset,

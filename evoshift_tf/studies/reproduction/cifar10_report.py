@@ -1,0 +1,90 @@
+"""The CIFAR-10 reproduction page (``docs/reproduction_cifar10.md``): the paper's CIFAR-10
+numbers beside a CIFAR-10 benchmark file's measurements (:mod:`.cifar10`), in the Markdown of
+the Fashion-MNIST report (:mod:`.report`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from evoshift_tf import atomic
+from evoshift_tf import summary as summary_lib
+from evoshift_tf.studies.reproduction import cifar10, report
+
+SECTIONS = {
+    "table2": "Table 2: transfer to ResNet-20/32 and DenseNet-40 with augmentation (CIFAR-10 rows)",
+    "claims": "Claims in words that the benchmark's arms test",
+    "not_measured": f"Not measured on {cifar10.DATASET}",
+}
+"""Report sections by the numbers' ``study``, in order."""
+
+
+def _header(doc: dict, source: str, sha256: str, epochs: int, command: str) -> list[str]:
+    """Dataset, source file, budget (ours and the paper's), machine, command."""
+    rec, mach = doc.get("victim") or {}, doc.get("machine") or {}
+    kept, _ = cifar10.select(doc["rows"], epochs)
+    summary = cifar10.arms(kept)
+    search = ", ".join(f"{k} {v}" for k, v in (doc.get("search_overrides") or {}).items())
+    left = len(doc["rows"]) - len(kept)
+    lines = [
+        f"Dataset: `{cifar10.DATASET}`, CIFAR-10 re-encoded as quality-75 JPEGs (the same "
+        "images, order and labels; [cifar10.md](cifar10.md)), compared with the paper's CIFAR-10 "
+        "numbers. Every number of ours below is measured on it.", "",
+        f"Measurements: `{source}` (sha256 {sha256}), written by `benchmarks/attack_strength.py`; "
+        "this page only reads it (nothing is trained).", "",
+        f"Budget: {cifar10.budget(summary, rec, epochs)}; "
+        f"{rec.get('optimizer', '?')} {rec.get('learning_rate', '?')}, batch "
+        f"{rec.get('batch_size', '?')}, {rec.get('precision', '?')}; the EvoShift attack's "
+        f"search: {search or 'its defaults'}. The paper's Table 2: {cifar10.PAPER_EPOCHS} epochs "
+        f"on all {cifar10.PAPER_TRAIN_IMAGES:,} training images, {cifar10.PAPER_REPEATS} "
+        "repeats. With fewer than 3 seeds per arm every measured number is *inconclusive* by the "
+        "rules below, whatever its gap."
+        + (f" Left out: {left} rows at other victim epochs." if left else ""), ""]
+    if mach:
+        lines += [f"Machine of the measurement: {mach.get('cpus', '?')} CPU cores, flags "
+                  f"{' '.join(mach.get('cpu_flags') or []) or 'none'}, {mach.get('gpus', 0)} "
+                  f"GPU, TensorFlow {mach.get('tensorflow', '?')}.", ""]
+    return lines + ([f"Command: `{command}`", ""] if command else [])
+
+
+def _measurements(doc: dict, epochs: int) -> list[str]:
+    """Every arm of the file, with or without a paper number."""
+    kept, _ = cifar10.select(doc["rows"], epochs)
+    summary = cifar10.arms(kept)
+    return ["## Every arm of the benchmark file", "",
+            f"Mean ± std over the arm's victims (n), clean test accuracy after the last of "
+            f"{epochs} epochs and at the best epoch (peak). Attacks without a paper number "
+            "(OPS, random placement) are shown as measured; alpha_S and alpha_N have no paper "
+            "value here (Table 4 has no CIFAR-10 column).", "",
+            summary_lib.markdown(summary, cifar10.KEYS, title="arm"), ""]
+
+
+def markdown(doc: dict, source: str, sha256: str = "", epochs: int | None = None,
+             command: str = "") -> str:
+    """The page for the benchmark file content ``doc`` read from ``source`` (shown as given):
+    header with the budget, verdict counts and legend, a table per section, every arm."""
+    _, epochs = cifar10.select(doc["rows"], epochs)
+    nums = cifar10.judge_all(doc, epochs)
+    lines = [f"# Reproduction of the paper's CIFAR-10 numbers on {cifar10.DATASET}", ""]
+    lines += _header(doc, source, sha256, epochs, command)
+    lines += report.summary_lines(nums, report.legend(cifar10.NOT_MEASURED))
+    for sid, title in SECTIONS.items():
+        rows = [n for n in nums if n["study"] == sid]
+        if rows:
+            lines += [f"## {title}", "", summary_lib.markdown_table(
+                ["id", "what", "paper", "ours", "test", "budget", "verdict"],
+                (report.row_cells(n) for n in rows)), ""]
+    lines += _measurements(doc, epochs)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def write(json_path: str, markdown_path: str, source: str | None = None,
+          epochs: int | None = None, command: str = "") -> list[dict]:
+    """Read the benchmark file ``json_path``, write the page to ``markdown_path`` (atomically;
+    ``source``: how the page names the file, default ``json_path``) and return the verdicts."""
+    with open(json_path, "rb") as f:
+        raw = f.read()
+    doc = json.loads(raw)
+    text = markdown(doc, source or json_path, hashlib.sha256(raw).hexdigest(), epochs, command)
+    atomic.write_text(markdown_path, text)
+    return cifar10.judge_all(doc, epochs)

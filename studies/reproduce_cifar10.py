@@ -1,0 +1,48 @@
+r"""The paper's CIFAR-10 numbers beside the committed CIFAR-10 strength benchmark
+(:mod:`evoshift_tf.studies.reproduction.cifar10`): a verdict per number, written to
+``docs/reproduction_cifar10.md``. It only reads the benchmark's JSON (seconds, no training)::
+
+    python -m studies.reproduce_cifar10
+    python -m studies.reproduce_cifar10 --strength_json=runs/attack_strength_cifar10_jpeg75.json \
+        --out=/tmp/reproduction_cifar10.md
+
+The JSON is what ``python -m benchmarks.attack_strength --dataset=<cifar10_jpeg75 folder>``
+writes (docs/cifar10.md gives the command of the committed run).
+"""
+
+import os
+import shlex
+import sys
+
+from absl import app, flags
+
+from evoshift_tf.errors import UserError
+
+FLAGS = flags.FLAGS
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STRENGTH_JSON = os.path.join("benchmarks", "results", "attack_strength_cifar10_jpeg75.json")
+
+flags.DEFINE_string("strength_json", STRENGTH_JSON, "the CIFAR-10 attack-strength benchmark "
+                    "file (relative paths: to the repository root)")
+flags.DEFINE_string("out", os.path.join("docs", "reproduction_cifar10.md"), "the page to write "
+                    "(relative paths: to the repository root)")
+flags.DEFINE_integer("epochs", None, "use the rows at this many victim epochs (default: the "
+                     "most in the file)")
+
+
+def main(argv):
+    del argv
+    from evoshift_tf.studies.reproduction import cifar10_report, verdicts
+    path, out = (os.path.join(REPO, p) for p in (FLAGS.strength_json, FLAGS.out))
+    command = " ".join(["python -m studies.reproduce_cifar10",
+                        *(shlex.quote(a) for a in sys.argv[1:])])
+    try:
+        nums = cifar10_report.write(path, out, os.path.relpath(path, REPO), FLAGS.epochs, command)
+    except (UserError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    print(f"{len(nums)} paper numbers: {verdicts.counts(nums)}; wrote {out}")
+
+
+if __name__ == "__main__":
+    app.run(main)

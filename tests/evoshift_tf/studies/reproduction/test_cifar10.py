@@ -1,0 +1,125 @@
+import hashlib
+import json
+import os
+
+import pytest
+
+from evoshift_tf.errors import UserError
+from evoshift_tf.studies.reproduction import cifar10, cifar10_report, verdicts
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))))
+COMMITTED = os.path.join("benchmarks", "results", "attack_strength_cifar10_jpeg75.json")
+PAGE = os.path.join(REPO, "docs", "reproduction_cifar10.md")
+RECIPE = {"model": "resnet20", "preprocessing": ["cropflip"], "epochs": 10,
+          "train_images": 10000, "seeds": [0, 1, 2]}
+
+
+def victims(attack, accuracies, num_pixels=1, epochs=10, victim="resnet20"):
+    """One benchmark row per accuracy, victim seeds 0, 1, ...; searched attacks get the same
+    search seed as victim seed."""
+    searched = attack in ("evoshift", "random")
+    return [{"attack": attack, "num_pixels": num_pixels, "victim": victim,
+             "search_seed": i if searched else None, "victim_seed": i, "victim_epochs": epochs,
+             "clean_test_accuracy": a, "peak_test_accuracy": a + 0.05, "alpha_S": None,
+             "alpha_N": None} for i, a in enumerate(accuracies)]
+
+
+def judged(*rows, epochs=None) -> dict:
+    doc = {"rows": [r for rs in rows for r in rs], "victim": RECIPE}
+    return {v["id"]: v for v in cifar10.judge_all(doc, epochs)}
+
+
+def test_table2_rows_take_the_papers_cifar10_values_not_fashion_mnist():
+    v = judged(victims("clean", [0.6]), victims("evoshift", [0.3]))
+    assert v["table2.resnet20.clean"]["paper"] == "0.785 (78.5 ± 1.2 %)"
+    assert v["table2.resnet20.np1"]["paper"] == "0.333 (33.3 ± 8.4 %)"
+    assert v["table2.resnet20.np5"]["paper"] == "0.145 (14.5 ± 2.6 %)"
+    papers = {n.id: n.paper for n, _ in cifar10.numbers()}
+    assert papers["table2.resnet20.clean"] == pytest.approx(0.785)
+    assert papers["table2.resnet20.np1"] == pytest.approx(0.333)
+    assert papers["table2.resnet20.np5"] == pytest.approx(0.145)
+    assert not [i for i in v if i.startswith("table4") or i == "clean_accuracy"]
+
+
+def test_one_seed_is_inconclusive_and_the_row_states_its_budget():
+    v = judged(victims("clean", [0.785]), victims("evoshift", [0.333]),
+               victims("jacobsen", [0.5]), victims("random", [0.5]))
+    for i in ("table2.resnet20.clean", "table2.resnet20.np1", "sec8b.jacobsen", "sec8j.random"):
+        assert v[i]["verdict"] == "inconclusive", i
+        assert "n = 1 < 3 seeds" in v[i]["reason"]
+    # even a value equal to the paper's does not match on one seed
+    assert v["table2.resnet20.clean"]["ours"] == {"mean": 0.785, "std": 0.0, "n": 1}
+    assert v["table2.resnet20.np1"]["budget"] == (
+        "resnet20 + cropflip, 10 epochs, 10,000 train images, victim seeds 0, search seeds 0")
+    assert "10 epochs on 10,000 training images vs the paper's 30 on 50,000" \
+        in v["table2.resnet20.np1"]["reason"]
+
+
+def test_three_seeds_far_from_the_paper_are_judged_by_the_rules():
+    v = judged(victims("clean", [0.61, 0.615, 0.62]), victims("evoshift", [0.20, 0.21, 0.22]),
+               victims("evoshift", [0.55, 0.56, 0.57], num_pixels=5))
+    clean = v["table2.resnet20.clean"]          # no trend test: off by more than 0.02
+    assert clean["verdict"] == "differs" and "-0.17 from the paper's value" in clean["reason"]
+    np1 = v["table2.resnet20.np1"]              # 0.21 < 0.615 - 0.10, but 0.12 from 0.333
+    assert np1["verdict"] == "trend holds, size differs"
+    assert "-0.12 from the paper's value" in np1["reason"]
+    np5 = v["table2.resnet20.np5"]              # N_p = 5 above N_p = 1: the claim fails
+    assert np5["verdict"] == "differs" and "the claim fails here" in np5["reason"]
+    assert v["table2.resnet20.clean"]["budget"].endswith("victim seeds 0, 1, 2, search seeds none")
+
+
+def test_three_seeds_near_the_paper_match():
+    v = judged(victims("clean", [0.78, 0.785, 0.79]), victims("evoshift", [0.33, 0.333, 0.336]))
+    assert v["table2.resnet20.clean"]["verdict"] == "matches"
+    assert v["table2.resnet20.np1"]["verdict"] == "matches"
+
+
+def test_missing_measurements_are_not_measured_with_a_reason():
+    v = judged(victims("clean", [0.6, 0.6, 0.6]), victims("evoshift", [0.3, 0.3, 0.3]))
+    assert v["table2.resnet20.np5"]["verdict"] == "not measured"
+    assert "no resnet20 evoshift N_p=5 victims in the benchmark file (it holds resnet20: clean, " \
+        "evoshift N_p=1)" in v["table2.resnet20.np5"]["reason"]
+    assert v["table2.resnet32.clean"]["verdict"] == "not measured"
+    assert v["sec8b.jacobsen"]["verdict"] == "not measured"
+    assert "STL-10 is not on this machine" in v["table3.stl10.np1"]["reason"]
+    assert "cifar10_jpeg75" in v["fig10.attacked"]["reason"]
+    assert v["sec8i.psnr_np1"]["paper"] == "14.42 dB"
+    assert v["sec8i.psnr_np10"]["paper"].startswith("11.06 dB")
+    assert "fig4c.samples" in v and "ImageNet" in v["fig14.imagenet"]["reason"]
+    missing = [n for n in v.values() if n["verdict"] == "not measured"]
+    assert all(n["reason"] and n["ours"] is None and not n["budget"] for n in missing)
+
+
+def test_rows_of_other_epochs_are_not_averaged_in():
+    rows = (victims("clean", [0.6, 0.6, 0.6], epochs=10), victims("clean", [0.2], epochs=5))
+    assert judged(*rows)["table2.resnet20.clean"]["ours"]["mean"] == pytest.approx(0.6)
+    five = judged(*rows, epochs=5)["table2.resnet20.clean"]
+    assert five["ours"]["n"] == 1 and "5 epochs" in five["budget"]
+    with pytest.raises(UserError, match=r"no rows at 7 victim epochs; the file has \[5, 10\]"):
+        judged(*rows, epochs=7)
+
+
+def test_page_states_dataset_budget_and_counts():
+    doc = {"rows": victims("clean", [0.6]) + victims("evoshift", [0.3]), "victim": RECIPE}
+    text = cifar10_report.markdown(doc, "strength.json", "abc", command="python -m x")
+    counts = verdicts.counts(cifar10.judge_all(doc))
+    assert text.startswith("# Reproduction of the paper's CIFAR-10 numbers on cifar10_jpeg75")
+    assert "Budget: resnet20 + cropflip, 10 epochs, 10,000 train images" in text
+    assert f"{sum(counts.values())} numbers: {counts['inconclusive']} *inconclusive*; " \
+        f"{counts['not measured']} *not measured*." in text
+    assert "| table2.resnet20.np1 |" in text and "Command: `python -m x`" in text
+    assert not any(w in text.lower() for w in ("session", "issue", "ticket"))
+
+
+def test_committed_page_is_the_committed_measurement_judged():
+    with open(os.path.join(REPO, COMMITTED), "rb") as f:
+        raw = f.read()
+    doc = json.loads(raw)
+    v = {n["id"]: n for n in cifar10.judge_all(doc)}
+    assert v["table2.resnet20.clean"]["ours"]["mean"] == pytest.approx(0.5838)
+    assert verdicts.counts(list(v.values()))["inconclusive"] == 4   # every measured row: 1 seed
+    text = cifar10_report.markdown(doc, COMMITTED, hashlib.sha256(raw).hexdigest(),
+                                   command="python -m studies.reproduce_cifar10")
+    with open(PAGE) as f:
+        assert f.read() == text, "regenerate: python -m studies.reproduce_cifar10"
