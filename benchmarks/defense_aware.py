@@ -44,6 +44,8 @@ from evoshift_tf import strength, summary
 from evoshift_tf.studies import attacks as attacks_lib
 from evoshift_tf.victims import dataset_defenses
 
+from benchmarks import overrides
+
 FLAGS = flags.FLAGS
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 ROWS = ("clean", "evoshift", "evoshift_patch", "evoshift_median3", "evoshift_jpeg10",
@@ -69,6 +71,10 @@ def define_flags() -> None:
     flags.DEFINE_string("work_dir", "runs/defense_aware", "search checkpoints (resumable)")
     flags.DEFINE_string("out", "", "JSON path (default benchmarks/results/"
                         "defense_aware_<dataset>.json)")
+    flags.DEFINE_string("search_overrides", "{}", "SearchConfig fields every search changes "
+                        "from the preset, as JSON (e.g. '{\"per_class\": 500}')")
+    flags.DEFINE_string("evoshift_attack", "", "the plain EvoShift row's attack file (default: "
+                        "the committed reference N_p = 1 attack of the dataset, else searched)")
     flags.DEFINE_string("attack_dir", "", "where searched attacks are kept (default "
                         "benchmarks/results/attacks_defense_aware_<dataset>)")
 
@@ -85,9 +91,10 @@ def searched_through(row: str) -> tuple[str, ...]:
 def search_config(row: str, info: data.DatasetInfo) -> search.SearchConfig:
     patch = 1 if row == "evoshift" else FLAGS.patch_size
     config = search.SearchConfig.preset(
-        FLAGS.preset, seed=FLAGS.search_seed, patch_size=patch,
-        defenses=",".join(searched_through(row)),
-        defense_cost="mean" if row.endswith("_mean") else "max")
+        FLAGS.preset, **{**overrides.parse_search_overrides(FLAGS.search_overrides),
+                         "seed": FLAGS.search_seed, "patch_size": patch,
+                         "defenses": ",".join(searched_through(row)),
+                         "defense_cost": "mean" if row.endswith("_mean") else "max"})
     return dataclasses.replace(config, model=config.search_model(info.image_shape[-1]))
 
 
@@ -105,8 +112,9 @@ def build_attack(row: str, dataset: data.Dataset) -> attack.PixelAttack | None:
         return baselines.get(row, dataset.train, info.num_classes, 1, seed=FLAGS.search_seed)
     reference = os.path.join(attacks_lib.REFERENCE_DIR, info.name,
                              f"evoshift_np1_seed{FLAGS.search_seed}.json")
-    if row == "evoshift" and os.path.exists(reference):
-        return attack.load(reference, info.image_shape, info.num_classes)
+    if row == "evoshift" and (FLAGS.evoshift_attack or os.path.exists(reference)):
+        return attack.load(FLAGS.evoshift_attack or reference, info.image_shape,
+                           info.num_classes)
     path = os.path.join(_attack_dir(info.name), f"{row}_seed{FLAGS.search_seed}.json")
     if os.path.exists(path):
         return attack.load(path, info.image_shape, info.num_classes)
@@ -228,8 +236,10 @@ def main(argv):
     info = dataset.info
     out = FLAGS.out or os.path.join(RESULTS, f"defense_aware_{info.name}.json")
     old = json.load(open(out)) if os.path.exists(out) else {}
+    search_overrides = overrides.parse_search_overrides(FLAGS.search_overrides)
     recipe = {"train_images": FLAGS.train_images, "epochs": FLAGS.epochs,
               "test_images": len(dataset.test), "search_preset": FLAGS.preset,
+              **({"search_overrides": search_overrides} if search_overrides else {}),
               "patch_size": FLAGS.patch_size, "all_defenses": FLAGS.all_defenses}
     cached = old.get("rows", []) if old.get("victim_recipe") == recipe else []
     attacks, describes, search_seconds = {}, old.get("attacks", {}), {}
