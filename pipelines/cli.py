@@ -7,8 +7,8 @@ main job, every component and the studies, with one-line errors for bad input.
 
 Each command runs an existing entry point with the same flags: ``run`` is ``python -m
 pipelines.run``; ``ingest``, ``search``, ``baseline``, ``poison``, ``train``, ``evaluate``,
-``detect``, ``export`` and ``import`` are the components (``components.<stage>``, flags generated from its
-spec); ``study NAME`` is ``python -m studies.NAME``.
+``detect``, ``export`` and ``import`` are the components (``components.<stage>``, flags
+generated from its spec); ``study NAME`` is ``python -m studies.NAME``.
 
 A user error (a bad flag value, a missing file, an invalid attack or dataset, an unknown model,
 optimizer, defense or study name; :func:`user_error_message` decides, in one place) prints one
