@@ -8,8 +8,9 @@ attack N_p = 1 of the dataset when there is one, else searched here); ``evoshift
 same search over ``--patch_size`` patches, undefended); ``evoshift_<defense>`` searched over
 patches *through* a defense (``SearchConfig.defenses``: median3, jpeg10, augment) and
 ``evoshift_all`` through all of ``--all_defenses`` at once (cost: their worst case,
-``defense_cost=max``; ``evoshift_all_mean``, not a default row: their mean); One-Pixel Shortcut,
-Jacobsen et al. and random placement (N_p = 1).
+``defense_cost=max``; not default rows: ``evoshift_all_mean``, their mean, and
+``evoshift_all_and_none``, the worst case over undefended training too, since a defender may
+also train plainly); One-Pixel Shortcut, Jacobsen et al. and random placement (N_p = 1).
 
 Columns (``--columns``): victims trained through each defense (``strength.judge`` with
 ``JudgeRecipe.defense``: every row's victim trains together in one population, from the same
@@ -83,6 +84,8 @@ def searched_through(row: str) -> tuple[str, ...]:
     """The defenses row ``row``'s search trained through (``()`` for the rest)."""
     if row in ("evoshift_all", "evoshift_all_mean"):
         return tuple(FLAGS.all_defenses)
+    if row == "evoshift_all_and_none":
+        return ("none", *FLAGS.all_defenses)
     if row.startswith("evoshift_") and row != "evoshift_patch":
         return (row[len("evoshift_"):],)
     return ()
