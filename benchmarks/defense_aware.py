@@ -76,6 +76,8 @@ def define_flags() -> None:
                         "from the preset, as JSON (e.g. '{\"per_class\": 500}')")
     flags.DEFINE_string("evoshift_attack", "", "the plain EvoShift row's attack file (default: "
                         "the committed reference N_p = 1 attack of the dataset, else searched)")
+    flags.DEFINE_bool("report_only", False, "print the Markdown tables of --out (the table and "
+                      "each attack's visibility and detection) and train nothing")
     flags.DEFINE_string("attack_dir", "", "where searched attacks are kept (default "
                         "benchmarks/results/attacks_defense_aware_<dataset>)")
 
@@ -197,6 +199,8 @@ def best_defense(summary_rows: list[dict]) -> dict:
 
 
 def table(summary_rows: list[dict], rows, columns) -> str:
+    """Markdown: mean clean accuracy per attack and defense (``± std (n)`` where n > 1; ``*``:
+    a defense the row's search never saw) and the best defense without the detector."""
     cell = {(s["attack"], s["defense"]): s for s in summary_rows}
     best = best_defense(summary_rows)
     lines = []
@@ -206,13 +210,26 @@ def table(summary_rows: list[dict], rows, columns) -> str:
             s = cell.get((row, col))
             mark = "*" if row.startswith("evoshift") and col not in searched_through(row) \
                 and searched_through(row) else ""
+            spread = (f" ± {s['clean_test_accuracy_std']:.3f} ({s['n']})"
+                      if s is not None and s["n"] > 1 else "")
             cells.append("-" if s is None else
-                         f"{s['clean_test_accuracy_mean']:.3f}±{s['clean_test_accuracy_std']:.3f}"
-                         f"{mark}")
+                         f"{s['clean_test_accuracy_mean']:.3f}{spread}{mark}")
         b = best.get(row)
         lines.append([row, *cells, "-" if b is None else
                       f"{b['clean_test_accuracy']:.3f} ({b['defense']})"])
     return summary.markdown_table(["attack", *columns, "best defense (no detector)"], lines)
+
+
+def attack_table(attacks: dict) -> str:
+    """Markdown: each attack's visibility and what the detector says of it."""
+    lines = [[row, d.get("num_pixels", 0), f"{d['changed_pixels']:.2f}" if "changed_pixels" in d
+              else "0", f"{d['psnr_db']:.1f}" if "psnr_db" in d else "-",
+              "flagged" if d["poisoned_verdict"] else "no alarm", f"{d['max_score']:.3f}",
+              f"{d['pixel_precision']:.2f} / {d['pixel_recall']:.2f}" if "pixel_recall" in d
+              else "-"] for row, d in attacks.items()]
+    return summary.markdown_table(["attack", "pixels per class", "changed pixels per image",
+                                   "PSNR (dB)", "detector", "max score",
+                                   "pixel precision / recall"], lines)
 
 
 def heatmap(path: str, summary_rows: list[dict], rows, columns, title: str) -> None:
@@ -235,6 +252,14 @@ def main(argv):
     for column in FLAGS.columns:
         if column != DETECTOR:
             strength.JudgeRecipe(defense=column)      # unknown names fail before any work
+    if FLAGS.report_only:
+        result = json.load(open(FLAGS.out))
+        present = [r for r in FLAGS.rows if r in result["attacks"]]
+        columns = [c for c in FLAGS.columns if any(r["defense"] == c for r in result["rows"])]
+        print(table(result["summary"], present, columns))
+        print()
+        print(attack_table({r: result["attacks"][r] for r in present}))
+        return
     dataset = data.load(FLAGS.dataset)
     info = dataset.info
     out = FLAGS.out or os.path.join(RESULTS, f"defense_aware_{info.name}.json")
