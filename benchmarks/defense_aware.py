@@ -270,7 +270,7 @@ def main(argv):
               **({"search_overrides": search_overrides} if search_overrides else {}),
               "patch_size": FLAGS.patch_size, "all_defenses": FLAGS.all_defenses}
     cached = old.get("rows", []) if old.get("victim_recipe") == recipe else []
-    attacks, describes, search_seconds = {}, old.get("attacks", {}), {}
+    attacks, describes = {}, old.get("attacks", {})
     for row in FLAGS.rows:
         attacks[row] = build_attack(row, dataset)
         if attack_id(attacks[row]) != describes.get(row, {}).get("attack_id"):
