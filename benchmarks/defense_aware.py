@@ -171,14 +171,10 @@ def describe(row: str, a, dataset: data.Dataset) -> dict:
         return {"poisoned_verdict": report.poisoned, "max_score": round(report.max_score, 4)}
     x = attack.apply(a, dataset.train.x, dataset.train.y)
     report = detect.detect(x, dataset.train.y, info.num_classes)
-    truth = np.zeros_like(report.flagged)
-    truth[np.repeat(np.arange(info.num_classes), a.num_pixels), a.positions[..., 0].ravel(),
-          a.positions[..., 1].ravel()] = True
-    hits = int(np.sum(report.flagged & truth))
+    found = detect.pixel_precision_recall(report, a.positions)
     return {**metrics.visibility(dataset.train.x, x), "num_pixels": a.num_pixels,
             "poisoned_verdict": report.poisoned, "max_score": round(report.max_score, 4),
-            "pixel_precision": hits / max(int(report.flagged.sum()), 1),
-            "pixel_recall": hits / int(truth.sum()),
+            "pixel_precision": found["precision"], "pixel_recall": found["recall"],
             "search_seconds": a.provenance.get("search_seconds")}
 
 
