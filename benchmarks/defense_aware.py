@@ -77,7 +77,8 @@ def define_flags() -> None:
     flags.DEFINE_string("evoshift_attack", "", "the plain EvoShift row's attack file (default: "
                         "the committed reference N_p = 1 attack of the dataset, else searched)")
     flags.DEFINE_bool("report_only", False, "print the Markdown tables of --out (the table and "
-                      "each attack's visibility and detection) and train nothing")
+                      "each attack's visibility and detection), redraw its heat map and train "
+                      "nothing")
     flags.DEFINE_string("attack_dir", "", "where searched attacks are kept (default "
                         "benchmarks/results/attacks_defense_aware_<dataset>)")
 
@@ -240,6 +241,8 @@ def heatmap(path: str, summary_rows: list[dict], rows, columns, title: str) -> N
         "attacks": list(rows), "defenses": [*columns, "best (no detector)"],
         "grid": {"final_test_accuracy": grid["clean_test_accuracy"],
                  "peak_test_accuracy": grid["peak_test_accuracy"]},
+        "searched_through": [[c in searched_through(r) for c in columns] + [False]
+                             for r in rows],
         "plot": {"title": title}, "study": "defense_aware"})
 
 
@@ -255,6 +258,7 @@ def main(argv):
         print(table(result["summary"], present, columns))
         print()
         print(attack_table({r: result["attacks"][r] for r in present}))
+        _draw(FLAGS.out, result["rows"], result["summary"])    # redrawn from the JSON alone
         return
     dataset = data.load(FLAGS.dataset)
     info = dataset.info
@@ -316,8 +320,13 @@ def _write(out: str, rows: list[dict], recipe: dict, describes: dict) -> None:
                             "attacks": describes, "victim_recipe": recipe,
                             "machine": hardware.machine(),
                             "measured": time.strftime("%Y-%m-%d")})
+    _draw(out, rows, s)
+
+
+def _draw(out: str, rows: list[dict], summary_rows: list[dict]) -> None:
+    """The heat map beside ``out`` (its ``.png``)."""
     present = list(dict.fromkeys(r["attack"] for r in rows))
-    heatmap(out[:-len(".json")] + ".png", s, present,
+    heatmap(out[:-len(".json")] + ".png", summary_rows, present,
             [c for c in COLUMNS if any(r["defense"] == c for r in rows)],
             f"{rows[0]['dataset']}: clean test accuracy (peak), mean of victim seeds")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from matplotlib.patches import Rectangle
 
 from evoshift_tf.figures.canvas import plt, save
 
@@ -52,7 +53,8 @@ def study_result(path: str, result: dict) -> None:
 def defense_heatmap(path: str, result: dict) -> None:
     """The defense table (:func:`evoshift_tf.studies.defenses.run`) as a heat map: rows
     ``result["attacks"]``, columns ``result["defenses"]``, colour = final clean test accuracy,
-    text = ``final (peak)`` in %."""
+    text = ``final (peak)`` in %; cells ``result["searched_through"]`` marks (a bool grid, when
+    given) are framed: the attack was searched through that defense, the others are held out."""
     final = np.array(result["grid"]["final_test_accuracy"])
     peak = np.array(result["grid"]["peak_test_accuracy"])
     rows, cols = result["attacks"], result["defenses"]
@@ -67,7 +69,13 @@ def defense_heatmap(path: str, result: dict) -> None:
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(rows, fontsize=7)
     fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="final clean test accuracy")
-    ax.set_title(result["plot"].get("title", result["study"]), fontsize=9)
+    title = result["plot"].get("title", result["study"])
+    seen = np.array(result.get("searched_through", np.zeros(final.shape, bool)), bool)
+    for i, j in zip(*np.nonzero(seen)):
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", lw=1.5))
+    if seen.any():
+        title += "\n(red frame: searched through it; other cells held out)"
+    ax.set_title(title, fontsize=9)
     save(fig, path)
 
 

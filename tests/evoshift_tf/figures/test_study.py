@@ -40,6 +40,20 @@ def test_defense_heatmap_writes_final_and_peak_percent(tmp_path, drawn):
     assert texts == ["90\n(90)", "80\n(85)", "30\n(50)", "70\n(70)"]
 
 
+
+def test_defense_heatmap_frames_the_defenses_an_attack_was_searched_through(tmp_path, drawn):
+    from evoshift_tf.figures import study
+    result = {"study": "defense_aware", "attacks": ["plain", "median3-searched"],
+              "defenses": ["none", "median3"],
+              "grid": {"final_test_accuracy": [[0.3, 0.8], [0.3, 0.35]],
+                       "peak_test_accuracy": [[0.4, 0.8], [0.4, 0.4]]},
+              "searched_through": [[False, False], [False, True]], "plot": {"title": "t"}}
+    study.defense_heatmap(str(tmp_path / "d.png"), result)
+    ax = drawn[0].axes[0]
+    frames = [(p.get_x(), p.get_y()) for p in ax.patches]
+    assert frames == [(0.5, 0.5)]                         # row 1, column 1 only
+    assert "held out" in ax.get_title()
+
 def test_accuracy_vs_num_pixels_draws_a_line_per_attack_on_a_log_axis(tmp_path, drawn):
     rows = [{"attack": a, "num_pixels": n, "clean_test_accuracy": v}
             for a, n, v in (("random", 5, 0.7), ("evoshift", 5, 0.4), ("evoshift", 1, 0.3),
