@@ -25,16 +25,20 @@ from evoshift_tf import attack, baselines, data, hardware, search
 from evoshift_tf.search import scorer
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("dataset", None, "CIFAR-10 image folder (train/<class>, test/<class>)")
-flags.DEFINE_multi_string("configs", ['{"epochs": 1}', '{"epochs": 3}',
-                                      '{"epochs": 1, "defenses": "cropflip"}',
-                                      '{"epochs": 3, "defenses": "cropflip"}'],
-                          "SearchConfig overrides, one JSON object per budget")
-flags.DEFINE_integer("repeats", 2, "generations (init and batch-order seeds) per budget")
-flags.DEFINE_integer("per_class", 500, "fit images per class")
-flags.DEFINE_string("attack_dir", "benchmarks/results/attacks_cifar10_jpeg75",
-                    "committed CIFAR-10 N_p = 1 attacks")
-flags.DEFINE_string("out", "research/results/cifar_cost_budget.json", "result JSON")
+
+
+def define_flags() -> None:
+    """Flags, defined only when run as a script."""
+    flags.DEFINE_string("dataset", None, "CIFAR-10 image folder (train/<class>, test/<class>)")
+    flags.DEFINE_multi_string("configs", ['{"epochs": 1}', '{"epochs": 3}',
+                                          '{"epochs": 1, "defenses": "cropflip"}',
+                                          '{"epochs": 3, "defenses": "cropflip"}'],
+                              "SearchConfig overrides, one JSON object per budget")
+    flags.DEFINE_integer("repeats", 2, "generations (init and batch-order seeds) per budget")
+    flags.DEFINE_integer("per_class", 500, "fit images per class")
+    flags.DEFINE_string("attack_dir", "benchmarks/results/attacks_cifar10_jpeg75",
+                        "committed CIFAR-10 N_p = 1 attacks")
+    flags.DEFINE_string("out", "research/results/cifar_cost_budget.json", "result JSON")
 
 
 def attacks_to_score(train, num_classes: int) -> dict[str, attack.PixelAttack]:
@@ -83,5 +87,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     flags.mark_flag_as_required("dataset")
     app.run(main)

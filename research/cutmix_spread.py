@@ -27,13 +27,16 @@ from absl import app, flags
 from evoshift_tf import attack, baselines, data, hardware, strength
 
 FLAGS = flags.FLAGS
-flags.DEFINE_list("budgets", ["1", "9", "16", "36"], "L0 budgets: pixels per class")
-flags.DEFINE_list("defenses", ["none", "cutmix"], "what the victims train through")
-flags.DEFINE_list("victim_seeds", ["0", "1", "2"], "victim seeds")
-flags.DEFINE_integer("train_images", 10_000, "class-balanced training images")
-flags.DEFINE_integer("epochs", 6, "victim epochs")
-flags.DEFINE_string("out", "research/results/cutmix_spread.json", "result JSON")
 
+
+def define_flags() -> None:
+    """Flags, defined only when run as a script (a test imports the module)."""
+    flags.DEFINE_list("budgets", ["1", "9", "16", "36"], "L0 budgets: pixels per class")
+    flags.DEFINE_list("defenses", ["none", "cutmix"], "what the victims train through")
+    flags.DEFINE_list("victim_seeds", ["0", "1", "2"], "victim seeds")
+    flags.DEFINE_integer("train_images", 10_000, "class-balanced training images")
+    flags.DEFINE_integer("epochs", 6, "victim epochs")
+    flags.DEFINE_string("out", "research/results/cutmix_spread.json", "result JSON")
 
 def square(train, num_classes: int, side: int, seed: int = 0) -> attack.PixelAttack:
     """One ``side x side`` square per class, random value: a compact trigger of ``side**2``
@@ -52,9 +55,11 @@ def square(train, num_classes: int, side: int, seed: int = 0) -> attack.PixelAtt
     return attack.PixelAttack(positions, values, one.image_shape)
 
 
-def attacks_for(train, num_classes: int) -> dict[str, attack.PixelAttack]:
+def attacks_for(train, num_classes: int, budgets) -> dict[str, attack.PixelAttack]:
+    """``spread_<n>`` (random placement of n pixels) for every budget n, and ``square_<n>``
+    where n is a square number above 1."""
     out = {}
-    for n in (int(b) for b in FLAGS.budgets):
+    for n in (int(b) for b in budgets):
         out[f"spread_{n}"] = baselines.get("random", train, num_classes, n, seed=0)
         side = int(round(np.sqrt(n)))
         if side > 1 and side * side == n:
@@ -68,7 +73,7 @@ def main(argv):
     n = ds.info.num_classes
     subset = dataclasses.replace(ds, train=data.balanced_subset(
         ds.train, FLAGS.train_images // n, n, seed=0))
-    named = attacks_for(subset.train, n)
+    named = attacks_for(subset.train, n, FLAGS.budgets)
     rows = []
     for defense in FLAGS.defenses:
         recipe = strength.JudgeRecipe(epochs=FLAGS.epochs, precision="auto", overlay_images=500,
@@ -96,4 +101,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

@@ -1,7 +1,6 @@
 """The CutMix experiment compares compact and spread triggers at equal L0 budgets."""
 
 import numpy as np
-from absl import flags
 
 from evoshift_tf import attack
 from research import cutmix_spread
@@ -23,9 +22,8 @@ def test_square_is_one_compact_block_per_class_of_side_squared_pixels():
 
 
 def test_attacks_pair_spread_and_square_at_each_square_budget():
-    flags.FLAGS(["prog", "--budgets=1,9,10"])
     x, y = _train()
-    named = cutmix_spread.attacks_for(type("S", (), {"x": x, "y": y})(), 10)
+    named = cutmix_spread.attacks_for(type("S", (), {"x": x, "y": y})(), 10, ["1", "9", "10"])
     assert sorted(named) == ["spread_1", "spread_10", "spread_9", "square_9"]
     assert named["spread_9"].positions.shape[1] == named["square_9"].positions.shape[1] == 9
     spread = named["spread_9"].positions[0]
