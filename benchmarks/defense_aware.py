@@ -252,7 +252,8 @@ def main(argv):
         if column != DETECTOR:
             strength.JudgeRecipe(defense=column)      # unknown names fail before any work
     if FLAGS.report_only:
-        result = json.load(open(FLAGS.out))
+        with open(FLAGS.out) as f:
+            result = json.load(f)
         present = [r for r in FLAGS.rows if r in result["attacks"]]
         columns = [c for c in FLAGS.columns if any(r["defense"] == c for r in result["rows"])]
         print(table(result["summary"], present, columns))

@@ -21,7 +21,7 @@ import time
 import numpy as np
 from absl import app, flags
 
-from evoshift_tf import attack, baselines, data, hardware, search
+from evoshift_tf import atomic, attack, baselines, data, hardware, search
 from evoshift_tf.search import scorer
 
 FLAGS = flags.FLAGS
@@ -74,16 +74,15 @@ def main(argv):
     named = attacks_to_score(ds.train, ds.info.num_classes)
     rows = []
     for text in FLAGS.configs:
-        result = score(ds, named, json.loads(text))
-        rows.append({"overrides": json.loads(text), **result})
+        overrides = json.loads(text)
+        result = score(ds, named, overrides)
+        rows.append({"overrides": overrides, **result})
         print(f"\n{text}: {np.mean(result['seconds']):.0f} s per generation")
         for name, c in result["costs"].items():
             print(f"  {name:16s} {np.mean(c):7.3f}  (repeats {', '.join(f'{v:.3f}' for v in c)})")
-    os.makedirs(os.path.dirname(FLAGS.out), exist_ok=True)
-    with open(FLAGS.out, "w") as f:
-        json.dump({"dataset": ds.info.name, "per_class": FLAGS.per_class, "rows": rows,
-                   "machine": hardware.machine(),
-                   "measured": time.strftime("%Y-%m-%d")}, f, indent=1)
+    atomic.write_json(FLAGS.out, {"dataset": ds.info.name, "per_class": FLAGS.per_class,
+                                  "rows": rows, "machine": hardware.machine(),
+                                  "measured": time.strftime("%Y-%m-%d")})
 
 
 if __name__ == "__main__":

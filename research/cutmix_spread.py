@@ -17,14 +17,12 @@ and through CutMix (GrayNet victims, 10,000 class-balanced Fashion-MNIST images,
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import time
 
 import numpy as np
 from absl import app, flags
 
-from evoshift_tf import attack, baselines, data, hardware, strength
+from evoshift_tf import atomic, attack, baselines, data, hardware, strength, summary
 
 FLAGS = flags.FLAGS
 
@@ -37,6 +35,7 @@ def define_flags() -> None:
     flags.DEFINE_integer("train_images", 10_000, "class-balanced training images")
     flags.DEFINE_integer("epochs", 6, "victim epochs")
     flags.DEFINE_string("out", "research/results/cutmix_spread.json", "result JSON")
+
 
 def square(train, num_classes: int, side: int, seed: int = 0) -> attack.PixelAttack:
     """One ``side x side`` square per class, random value: a compact trigger of ``side**2``
@@ -86,19 +85,21 @@ def main(argv):
                              "clean_test_accuracy": j["clean_test_accuracy"],
                              "peak_test_accuracy": j.get("peak_test_accuracy")})
             print(f"{defense} seed {seed}: {time.time() - t:.0f} s", flush=True)
-    print(f"\n| attack | {' | '.join(FLAGS.defenses)} |\n|---|" + "---|" * len(FLAGS.defenses))
-    for name in ["clean", *named]:
-        cells = []
-        for d in FLAGS.defenses:
-            v = [r["clean_test_accuracy"] for r in rows if r["attack"] == name and r["defense"] == d]
-            cells.append(f"{np.mean(v):.3f} ± {np.std(v, ddof=1) if len(v) > 1 else 0:.3f}")
-        print(f"| {name} | {' | '.join(cells)} |")
-    os.makedirs(os.path.dirname(FLAGS.out), exist_ok=True)
-    with open(FLAGS.out, "w") as f:
-        json.dump({"dataset": ds.info.name, "train_images": FLAGS.train_images,
-                   "epochs": FLAGS.epochs, "rows": rows, "machine": hardware.machine(),
-                   "measured": time.strftime("%Y-%m-%d")}, f, indent=1)
+    print(table(rows, ["clean", *named], FLAGS.defenses))
+    atomic.write_json(FLAGS.out, {"dataset": ds.info.name, "train_images": FLAGS.train_images,
+                                  "epochs": FLAGS.epochs, "rows": rows,
+                                  "machine": hardware.machine(),
+                                  "measured": time.strftime("%Y-%m-%d")})
 
+
+def table(rows: list[dict], attacks, defenses) -> str:
+    """Markdown: clean test accuracy per attack and defense, ``mean ± sample std`` over the
+    victim seeds (the figures quoted in ``docs/defense_aware.md``)."""
+    def cell(name, d):
+        v = [r["clean_test_accuracy"] for r in rows if r["attack"] == name and r["defense"] == d]
+        return f"{np.mean(v):.3f} ± {np.std(v, ddof=1) if len(v) > 1 else 0:.3f}"
+    return summary.markdown_table(["attack", *defenses],
+                                  [[name, *(cell(name, d) for d in defenses)] for name in attacks])
 
 if __name__ == "__main__":
     define_flags()
