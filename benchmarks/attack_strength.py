@@ -30,10 +30,9 @@ import time
 from absl import app, flags, logging
 
 from benchmarks import overrides as overrides_lib
-from evoshift_tf import atomic, attack, baselines, data, figures, search, strength, summary
+from benchmarks import victims
+from evoshift_tf import atomic, attack, baselines, data, figures, search, summary
 from evoshift_tf import hardware
-from evoshift_tf.models.simple_cnn import SPECS
-from evoshift_tf.victims.recipe import VictimRecipe
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("num_pixels", ["1", "2", "5", "10"], "N_p values, run in increasing order")
@@ -184,18 +183,12 @@ def _save(path: str, rows: list[dict]) -> None:
 
 
 def _judge(attacks: list, dataset, victim_seed: int) -> list[dict]:
-    """One victim per attack: GrayNet/ColorNet together in the population trainer, any other
-    model one Keras victim at a time (with ``--victim_preprocessing``)."""
-    if FLAGS.victim in SPECS and not FLAGS.victim_preprocessing:
-        recipe = strength.JudgeRecipe(model=FLAGS.victim, epochs=FLAGS.victim_epochs,
-                                      batch_size=FLAGS.victim_batch_size,
-                                      precision=FLAGS.victim_precision)
-        return strength.judge(attacks, dataset, recipe, victim_seed)
-    recipe = VictimRecipe.from_params(model=FLAGS.victim, epochs=FLAGS.victim_epochs,
-                                      batch_size=FLAGS.victim_batch_size,
-                                      preprocessing=tuple(FLAGS.victim_preprocessing),
-                                      precision=FLAGS.victim_precision)
-    return [strength.judge_keras(a, dataset, recipe, victim_seed) for a in attacks]
+    """One victim per attack (:func:`benchmarks.victims.judge`)."""
+    judges = victims.Judges(model=FLAGS.victim, epochs=FLAGS.victim_epochs,
+                            batch_size=FLAGS.victim_batch_size,
+                            precision=FLAGS.victim_precision,
+                            preprocessing=tuple(FLAGS.victim_preprocessing))
+    return victims.judge(attacks, dataset, judges, victim_seed)
 
 
 def judge_num_pixels(dataset, num_pixels: int, victim_seed: int, rows: list[dict]) -> list[dict]:

@@ -12,15 +12,17 @@ patches *through* a defense (``SearchConfig.defenses``: median3, jpeg10, augment
 ``evoshift_all_and_none``, the worst case over undefended training too, since a defender may
 also train plainly); One-Pixel Shortcut, Jacobsen et al. and random placement (N_p = 1).
 
-Columns (``--columns``): victims trained through each defense (``strength.judge`` with
-``JudgeRecipe.defense``: every row's victim trains together in one population, from the same
-weights and batch order), ``detect_repair`` (:mod:`evoshift_tf.detect` flags and repairs the
+Columns (``--columns``): victims trained through each defense (:mod:`benchmarks.victims`:
+GrayNet / ColorNet train every row's victim together in one population, from the same weights
+and batch order; ``--victim=resnet20 --victim_preprocessing=cropflip``, the paper's CIFAR-10
+victim with crop and flip, trains one Keras victim per cell, the defense before the crop),
+``detect_repair`` (:mod:`evoshift_tf.detect` flags and repairs the
 poisoned set, then a plain victim), and **best defense**: the highest mean clean accuracy a
 defender gets from any column but the detector (what the acceptance reads) and from any column.
 A column the row's search never saw is *held out* (marked ``*`` in the table).
 
 Budget: searches at ``--preset`` (``light`` by default) on the whole training set; victims
-GrayNet (ColorNet for colour) on a class-balanced ``--train_images`` subset for ``--epochs``,
+``--victim`` (GrayNet, ColorNet for colour) on a class-balanced ``--train_images`` subset for ``--epochs``,
 clean accuracy on the whole test set after every epoch (final and peak), ``--victim_seeds``
 seeds. Writes ``benchmarks/results/defense_aware_<dataset>.json`` (rows
 ``{attack, searched_through, defense, dataset, num_pixels, patch_size, search_seed, victim_seed,
@@ -45,7 +47,7 @@ from evoshift_tf import strength, summary
 from evoshift_tf.studies import attacks as attacks_lib
 from evoshift_tf.victims import dataset_defenses
 
-from benchmarks import overrides
+from benchmarks import overrides, victims
 
 FLAGS = flags.FLAGS
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -69,6 +71,12 @@ def define_flags() -> None:
     flags.DEFINE_list("victim_seeds", ["0", "1", "2"], "victim seeds")
     flags.DEFINE_integer("train_images", 10000, "class-balanced victim training images")
     flags.DEFINE_integer("epochs", 6, "victim epochs")
+    flags.DEFINE_string("victim", "", "judging victim (default: GrayNet, ColorNet for colour, "
+                        "together in the population trainer); any other model (resnet20: the "
+                        "paper's CIFAR-10 victim) trains one Keras victim per cell")
+    flags.DEFINE_list("victim_preprocessing", [], "what every victim trains through besides "
+                      "its column's defense (cropflip: CIFAR-10's usual crop and flip)")
+    flags.DEFINE_integer("victim_batch_size", 128, "the judging victims' batch size")
     flags.DEFINE_string("work_dir", "runs/defense_aware", "search checkpoints (resumable)")
     flags.DEFINE_string("out", "", "JSON path (default benchmarks/results/"
                         "defense_aware_<dataset>.json)")
@@ -145,14 +153,21 @@ def attack_id(a: attack.PixelAttack | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+def judges(info: data.DatasetInfo) -> victims.Judges:
+    """The judging victims: ``--victim`` (default: GrayNet / ColorNet by channels) through
+    ``--victim_preprocessing`` besides each column's defense."""
+    return victims.Judges(
+        model=FLAGS.victim or search.SearchConfig().search_model(info.image_shape[-1]),
+        epochs=FLAGS.epochs, batch_size=FLAGS.victim_batch_size, precision="auto",
+        overlay_images=500, track_peak=True,
+        preprocessing=tuple(FLAGS.victim_preprocessing))
+
+
 def judge_column(column: str, attacks: dict, subset: data.Dataset, seed: int) -> dict:
     """``{row: judged row}`` for one defense column and victim seed."""
-    recipe = strength.JudgeRecipe(model=search.SearchConfig().search_model(
-        subset.info.image_shape[-1]), epochs=FLAGS.epochs, precision="auto",
-        overlay_images=500, track_peak=True,
-        defense="none" if column == DETECTOR else column)
     if column != DETECTOR:
-        judged = strength.judge(list(attacks.values()), subset, recipe, victim_seed=seed)
+        judged = victims.judge(list(attacks.values()), subset, judges(subset.info), seed,
+                               defense=column)
         return dict(zip(attacks, judged))
     out = {}
     for row, a in attacks.items():     # each attack's repaired set is its own training set
@@ -160,7 +175,7 @@ def judge_column(column: str, attacks: dict, subset: data.Dataset, seed: int) ->
         repaired, _ = dataset_defenses.apply([DETECTOR], x, subset.train.y,
                                              subset.info.num_classes)
         fixed = dataclasses.replace(subset, train=data.Split(repaired, subset.train.y))
-        out[row] = strength.judge([None], fixed, recipe, victim_seed=seed)[0]
+        out[row] = victims.judge([None], fixed, judges(subset.info), seed)[0]
     return out
 
 
@@ -246,11 +261,21 @@ def heatmap(path: str, summary_rows: list[dict], rows, columns, title: str) -> N
         "plot": {"title": title}, "study": "defense_aware"})
 
 
+def check_columns() -> None:
+    """Unknown defense, victim or preprocessing names fail before any work."""
+    keras_victims = victims.Judges(model=FLAGS.victim or "graynet",
+                                   preprocessing=tuple(FLAGS.victim_preprocessing))
+    for column in FLAGS.columns:
+        if column == DETECTOR:
+            continue
+        strength.JudgeRecipe(defense=column)
+        if not keras_victims.population:
+            keras_victims.keras_recipe(column).validate()
+
+
 def main(argv):
     del argv
-    for column in FLAGS.columns:
-        if column != DETECTOR:
-            strength.JudgeRecipe(defense=column)      # unknown names fail before any work
+    check_columns()
     if FLAGS.report_only:
         with open(FLAGS.out) as f:
             result = json.load(f)
@@ -269,7 +294,12 @@ def main(argv):
     recipe = {"train_images": FLAGS.train_images, "epochs": FLAGS.epochs,
               "test_images": len(dataset.test), "search_preset": FLAGS.preset,
               **({"search_overrides": search_overrides} if search_overrides else {}),
-              "patch_size": FLAGS.patch_size, "all_defenses": FLAGS.all_defenses}
+              "patch_size": FLAGS.patch_size, "all_defenses": FLAGS.all_defenses,
+              **({"victim": FLAGS.victim} if FLAGS.victim else {}),
+              **({"victim_batch_size": FLAGS.victim_batch_size}
+                 if FLAGS.victim_batch_size != 128 else {}),
+              **({"victim_preprocessing": FLAGS.victim_preprocessing}
+                 if FLAGS.victim_preprocessing else {})}
     cached = old.get("rows", []) if old.get("victim_recipe") == recipe else []
     attacks, describes = {}, old.get("attacks", {})
     for row in FLAGS.rows:

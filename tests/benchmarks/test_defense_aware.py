@@ -46,3 +46,35 @@ def test_the_table_has_every_cell_marks_held_out_columns_and_resumes(npz_dataset
     again, second = _run(npz_dataset, tmp_path)                  # nothing left to train
     assert second["rows"] == rows
     assert "victims in" not in again.stderr
+
+
+def test_keras_victims_train_one_per_cell_through_each_defense(tmp_path):
+    """``--victim=resnet20 --victim_preprocessing=cropflip`` (the CIFAR-10 victim): a row per
+    cell, from a Keras victim, the victim named in the recipe so a rerun with another victim
+    does not reuse the cells."""
+    from evoshift_tf import data
+    path = str(tmp_path / "tiny_color.npz")
+    data.save_npz(path, data.make_synthetic(num_classes=3, per_class=32, image_shape=(10, 10, 3),
+                                            seed=1))
+    args = [sys.executable, "-m", "benchmarks.defense_aware", f"--dataset={path}",
+            "--rows=clean,ops", "--columns=jpeg10,cutmix", "--victim_seeds=0",
+            "--train_images=96", "--epochs=1", "--victim=resnet20",
+            "--victim_preprocessing=cropflip", "--victim_batch_size=32",
+            f"--out={tmp_path / 'da.json'}", f"--attack_dir={tmp_path / 'attacks'}"]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.load(open(tmp_path / "da.json"))
+    assert {(r["attack"], r["defense"]) for r in result["rows"]} == {
+        ("clean", "jpeg10"), ("ops", "jpeg10"), ("clean", "cutmix"), ("ops", "cutmix")}
+    assert result["victim_recipe"]["victim"] == "resnet20"
+    assert result["victim_recipe"]["victim_preprocessing"] == ["cropflip"]
+    assert done.stderr.count("epoch 1/1") == 4                    # one Keras victim per cell
+
+
+def test_an_unknown_victim_preprocessing_fails_before_any_work(tmp_path):
+    args = [sys.executable, "-m", "benchmarks.defense_aware", "--dataset=/nonexistent",
+            "--columns=jpeg10", "--victim=resnet20", "--victim_preprocessing=cropflop"]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert "cropflop" in done.stderr
+    assert "nonexistent" not in done.stderr

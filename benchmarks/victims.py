@@ -1,0 +1,72 @@
+"""The benchmarks' judging victims, trained through a defense.
+
+GrayNet / ColorNet (the paper's small CNNs) without preprocessing train together, one per
+attack, in the population trainer (:func:`evoshift_tf.strength.judge`); any other model
+(``resnet20``: the paper's CIFAR-10 victim) or any standing preprocessing (``cropflip``) trains
+one Keras victim per attack (:func:`evoshift_tf.strength.judge_keras`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from evoshift_tf import data, strength
+from evoshift_tf.models.simple_cnn import SPECS
+from evoshift_tf.victims import defenses
+from evoshift_tf.victims.recipe import VictimRecipe
+
+
+@dataclasses.dataclass(frozen=True)
+class Judges:
+    """How the judging victims train, all but the defense and the seed.
+
+    Attributes:
+      model: a victim registry name (``graynet``, ``colornet``, ``resnet20``, ...).
+      epochs: epochs on the (poisoned) training set.
+      batch_size: images per step.
+      precision: ``float32``, ``bfloat16`` or ``auto``.
+      preprocessing: what every victim trains through besides the defense (``cropflip``: the
+        usual CIFAR-10 crop and flip); the defense's filter comes first, as a defender who
+        squeezes the training set before augmenting would.
+      overlay_images: clean test images overlaid with each class pattern (population path).
+      track_peak: clean test accuracy after every epoch (always on the Keras path).
+    """
+
+    model: str = "graynet"
+    epochs: int = 5
+    batch_size: int = 128
+    precision: str = "float32"
+    preprocessing: tuple[str, ...] = ()
+    overlay_images: int = 2000
+    track_peak: bool = False
+
+    @property
+    def population(self) -> bool:
+        """True when the victims train together in the population trainer."""
+        return self.model in SPECS and not self.preprocessing
+
+    def keras_recipe(self, defense: str = "none") -> VictimRecipe:
+        """The Keras victims' recipe through ``defense`` (a filter layer or a label mixing)."""
+        mixing = defense if defense in defenses.MIXING else "none"
+        filters = () if defense in defenses.MIXING else (defense,)
+        return VictimRecipe.from_params(
+            model=self.model, epochs=self.epochs, batch_size=self.batch_size,
+            precision=self.precision, mixing=mixing,
+            preprocessing=tuple(p for p in (*filters, *self.preprocessing) if p != "none"))
+
+
+def judge(attacks: list, dataset: data.Dataset, judges: Judges, victim_seed: int,
+          defense: str = "none") -> list[dict]:
+    """One victim per attack (``None``: clean) through ``defense``; each dict has
+    ``clean_test_accuracy``, ``alpha_S`` and, when measured, ``alpha_N`` and
+    ``peak_test_accuracy``."""
+    if judges.population:
+        recipe = strength.JudgeRecipe(model=judges.model, epochs=judges.epochs,
+                                      batch_size=judges.batch_size,
+                                      precision=judges.precision,
+                                      overlay_images=judges.overlay_images,
+                                      defense=defense, track_peak=judges.track_peak)
+        return strength.judge(attacks, dataset, recipe, victim_seed=victim_seed)
+    recipe = judges.keras_recipe(defense)
+    return [strength.judge_keras(a, dataset, recipe, victim_seed,
+                                 overlay_images=judges.overlay_images) for a in attacks]
