@@ -12,7 +12,7 @@ from evoshift_tf import attack, baselines
 def execute(inputs, outputs, params, work_dir):
     dataset = artifacts.load_dataset(inputs["dataset"])
     a = baselines.get(params["method"], dataset.train, dataset.info.num_classes,
-                      params["num_pixels"], params["seed"])
+                      params["num_pixels"], params["seed"], params["patch_size"])
     attack.save(a, os.path.join(outputs["attack"], "attack.json"))
 
 
@@ -25,6 +25,8 @@ SPEC = base.ComponentSpec(
                                  "ops (One-Pixel Shortcut, Wu et al. 2023)"),
         "num_pixels": base.Parameter(int, 1, "N_p, pixels per class"),
         "seed": base.Parameter(int, 0, "random seed (same seed = the search's x0)"),
+        "patch_size": base.Parameter(int, 1, "k: random places k x k squares (the search's "
+                                     "patch_size, the same L0 budget); 1 for the others"),
     },
     executor=execute)
 

@@ -231,12 +231,14 @@ def extend(attack: PixelAttack, num_pixels: int) -> PixelAttack:
                        {"method": "extended", "from": attack.provenance})
 
 
-def random_attack(num_classes: int, num_pixels: int, image_shape, seed: int = 0) -> PixelAttack:
+def random_attack(num_classes: int, num_pixels: int, image_shape, seed: int = 0,
+                  patch_size: int = 1) -> PixelAttack:
     """Random placement baseline (Table 4 "Random"): one uniform draw of the genome, the
-    distribution the search starts from (its ``x0``)."""
+    distribution the search starts from (its ``x0``); with ``patch_size = k`` every gene is a
+    ``k x k`` square, the search's patches at the same L0 budget."""
     rng = np.random.default_rng(seed)
     g = rng.uniform(size=genome_size(num_classes, num_pixels, int(image_shape[2])))
-    attack = decode(g, num_classes, num_pixels, image_shape)
+    attack = decode(g, num_classes, num_pixels, image_shape, patch_size)
     return dataclasses.replace(attack, provenance={"method": "random", "seed": seed})
 
 

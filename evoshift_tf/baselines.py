@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from evoshift_tf.errors import UnknownNameError
+from evoshift_tf.errors import UnknownNameError, UserError
 from evoshift_tf import attack as attack_lib
 from evoshift_tf.data import Split
 
@@ -93,12 +93,16 @@ def ops_attack(train: Split, num_classes: int, num_pixels: int = 1) -> attack_li
 
 
 def get(name: str, train: Split, num_classes: int, num_pixels: int = 1,
-        seed: int = 0) -> attack_lib.PixelAttack:
-    """Baseline attack ``name`` (one of :data:`NAMES`) for ``train`` images. ``KeyError`` lists
-    the known names."""
+        seed: int = 0, patch_size: int = 1) -> attack_lib.PixelAttack:
+    """Baseline attack ``name`` (one of :data:`NAMES`) for ``train`` images; ``patch_size``
+    (``k x k`` squares, the search's ``SearchConfig.patch_size``) for ``random`` only.
+    ``KeyError`` lists the known names."""
     shape = train.x.shape[1:]
     if name == "random":
-        return attack_lib.random_attack(num_classes, num_pixels, shape, seed)
+        return attack_lib.random_attack(num_classes, num_pixels, shape, seed, patch_size)
+    if patch_size != 1 and name in NAMES:
+        raise UserError(f"patch_size={patch_size}: only the random baseline places "
+                        f"patches; {name} places single pixels")
     if name == "jacobsen":
         return jacobsen_attack(num_classes, num_pixels, shape)
     if name == "ops":

@@ -21,7 +21,8 @@ def create_pipeline(dataset: str = "fashion_mnist", data_dir: str = "",
       search_params: overrides of ``SearchConfig`` (``num_pixels`` and ``seed`` are set here).
       train_params: victim recipe (``components.train_victim`` parameters); seeds are set here.
       victim_seeds: victims per attacked arm (EvoShift, random), seeds 0..n-1; one clean victim.
-      num_pixels: N_p for the search and the random baseline.
+      num_pixels: N_p for the search and the random baseline (which places the search's
+        ``patch_size`` squares too: the same L0 budget).
       max_train, max_test: keep only the first images (0 = all), for quick runs.
     """
     search_params = {**(search_params or {}), "num_pixels": num_pixels, "seed": seed}
@@ -33,7 +34,8 @@ def create_pipeline(dataset: str = "fashion_mnist", data_dir: str = "",
                                          "max_train": max_train, "max_test": max_test}),
         Node("search", search.SPEC, {"dataset": data}, search_params),
         Node("random", baseline.SPEC, {"dataset": data},
-             {"method": "random", "num_pixels": num_pixels, "seed": seed}),
+             {"method": "random", "num_pixels": num_pixels, "seed": seed,
+              "patch_size": search_params.get("patch_size", 1)}),
     ]
     metrics = []
     arms = [("clean", None, [0]), ("evoshift", Ref("search", "attack"), range(victim_seeds)),

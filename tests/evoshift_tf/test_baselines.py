@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from evoshift_tf import attack, baselines, data
+from evoshift_tf.errors import UserError
 
 
 def _reference_score(images, labels, k, r, c, colour):
@@ -54,3 +55,21 @@ def test_every_baseline_round_trips_through_the_attack_file(tiny_gray, tmp_path)
         assert attack.load(str(tmp_path / f"{name}.json")).equals(a)
     with pytest.raises(KeyError, match="ops"):
         baselines.get("badnets", tiny_gray.train, 4)
+
+
+def test_random_places_the_searchs_patches_at_its_l0_budget(tiny_gray):
+    """With the search's ``patch_size`` the random reference changes as many pixels per image
+    as the attack it is compared with."""
+    single = baselines.get("random", tiny_gray.train, 4, num_pixels=2, seed=5)
+    patches = baselines.get("random", tiny_gray.train, 4, num_pixels=2, seed=5, patch_size=3)
+    assert patches.num_pixels == 2 * 9
+    assert len({tuple(p) for p in patches.positions[0]}) == 18
+    x = attack.apply(patches, tiny_gray.train.x, tiny_gray.train.y)
+    changed = (x != tiny_gray.train.x).any(-1).sum((1, 2))
+    assert changed.max() <= 18 and changed.mean() > 9
+    assert single.num_pixels == 2
+
+
+def test_only_random_places_patches(tiny_gray):
+    with pytest.raises(UserError, match="only the random baseline"):
+        baselines.get("ops", tiny_gray.train, 4, patch_size=3)

@@ -51,3 +51,11 @@ def test_bad_wiring_fails_before_any_work(tmp_path, npz_dataset):
     with pytest.raises(ValueError, match="wants Dataset"):
         local_runner.run(bad, str(tmp_path / "r"))
     assert not os.path.exists(tmp_path / "r" / "ingest")
+
+
+def test_the_random_reference_places_the_searchs_patches():
+    """``--patch_size=3``: the random arm changes as many pixels as the attack it is set
+    beside (N_p squares of 3x3), not N_p single pixels."""
+    pipeline = evoshift_pipeline.create_pipeline(search_params={"patch_size": 3}, num_pixels=2)
+    assert pipeline.node("random").params["patch_size"] == 3
+    assert evoshift_pipeline.create_pipeline().node("random").params["patch_size"] == 1
