@@ -93,13 +93,15 @@ def main(argv):
 
 
 def table(rows: list[dict], attacks, defenses) -> str:
-    """Markdown: clean test accuracy per attack and defense, ``mean ± sample std`` over the
-    victim seeds (the figures quoted in ``docs/defense_aware.md``)."""
-    def cell(name, d):
-        v = [r["clean_test_accuracy"] for r in rows if r["attack"] == name and r["defense"] == d]
-        return f"{np.mean(v):.3f} ± {np.std(v, ddof=1) if len(v) > 1 else 0:.3f}"
-    return summary.markdown_table(["attack", *defenses],
-                                  [[name, *(cell(name, d) for d in defenses)] for name in attacks])
+    """Markdown: clean test accuracy per attack and defense, ``mean ± std`` over the victim
+    seeds (:func:`evoshift_tf.summary.aggregate`, as every table of the project; the figures
+    quoted in ``docs/defense_aware.md``)."""
+    stats = {(s["attack"], s["defense"]): s for s in summary.aggregate(
+        rows, ("clean_test_accuracy",), by=("attack", "defense"))}
+    return summary.markdown_table(
+        ["attack", *defenses],
+        [[name, *(summary.fmt(stats.get((name, d), {}), "clean_test_accuracy")
+                  for d in defenses)] for name in attacks])
 
 if __name__ == "__main__":
     define_flags()
