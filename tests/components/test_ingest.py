@@ -11,7 +11,7 @@ import pytest
 from components import artifacts, base, ingest
 from evoshift_tf import data, image_folder
 from pipelines import cli, dag, local_runner
-from tests.evoshift_tf.test_image_folder import make_folder
+from tests.image_folders import make_folder
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

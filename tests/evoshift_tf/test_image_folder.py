@@ -12,37 +12,12 @@ from PIL import Image
 from evoshift_tf import data, image_folder
 from evoshift_tf.errors import UserError
 from evoshift_tf.image_folder import ImageFolderError
+from tests.image_folders import make_folder, save, write_image
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CIFAR10_JPEG75 = os.path.join(REPO, "..", "shared", "datasets", "cifar10_jpeg75")
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
                    "ship", "truck")
-
-
-def write_image(path, array):
-    array = array[..., 0] if array.ndim == 3 and array.shape[2] == 1 else array
-    save(Image.fromarray(array), path)
-
-
-def save(image, path):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    image.save(path)
-
-
-def make_folder(root, classes, per_split=None, shape=(6, 5, 3), ext="png", seed=0):
-    """``root/<split>/<class>/<i>.<ext>`` with ``per_split[split][class]`` random images; returns
-    ``{path: array}``."""
-    rng = np.random.default_rng(seed)
-    per_split = per_split or {"train": {c: 2 for c in classes}, "test": {c: 1 for c in classes}}
-    written = {}
-    for split, counts in per_split.items():
-        for c, count in counts.items():
-            for i in range(count):
-                path = os.path.join(root, split, c, f"{i:02d}.{ext}")
-                array = rng.integers(0, 256, shape, dtype=np.uint8)
-                write_image(path, array)
-                written[path] = array
-    return written
 
 
 def one_line_error(fn, *args, match):
