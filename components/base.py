@@ -53,6 +53,10 @@ class ComponentSpec:
     """Optional ``check(resolved_params)`` raising a clear ``ValueError`` for bad values (an
     unknown model, a negative budget); run by :meth:`resolve_params`, so a pipeline rejects a
     bad step before any step runs."""
+    source_digest: Callable[[dict], str] | None = None
+    """Optional ``source_digest(resolved_params) -> str``: a digest of what the step reads from
+    outside the run (a user's dataset folder), part of its fingerprint, so a rerun after the
+    files change runs the step again."""
     route_outputs: Callable[[dict, dict], dict] | None = None
     """Optional ``route_outputs(outputs, resolved_params) -> outputs``: where this process
     writes its outputs (a non-chief worker of a multi-worker training: throw-away folders)."""

@@ -3,8 +3,8 @@ Dataset artifact (``dataset.npz``, uint8 NHWC, + ``info.json``).
 
 An image folder (``train/<class>/<image>``, ``test/<class>/<image>``; see
 :mod:`evoshift_tf.image_folder`) is decoded here, once: every later step reads the artifact, and
-a rerun of a pipeline with the same parameters reuses it (the runner keys a step on its
-parameters, so after changing the folder's files, ingest into a new run folder)."""
+a rerun of a pipeline with the same parameters reuses it unless the folder's files changed
+(their names, sizes and times are part of the step's fingerprint: :func:`data.source_digest`)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ SPEC = base.ComponentSpec(
                                     "image folder's first N are class-balanced)"),
         "max_test": base.Parameter(int, 0, "keep the first N test images (0 = all)"),
     },
-    executor=execute)
+    executor=execute,
+    source_digest=lambda p: data.source_digest(p["dataset"], p["data_dir"] or None))
 
 if __name__ == "__main__":
     cli.main(SPEC)

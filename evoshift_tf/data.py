@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import hashlib
 import os
 import struct
 import zlib
@@ -283,6 +284,22 @@ def load(source: str = "fashion_mnist", data_dir: str | None = None,
                            "IDX files")
     raise DatasetError(f"unknown dataset {source!r}: give one of {sorted(TFDS_NAMES)}, "
                        "a .npz file, an image folder or a folder of IDX files")
+
+
+def source_digest(source: str, data_dir: str | None = None) -> str:
+    """A digest of the files a dataset source reads (their paths, sizes and modification
+    times; no pixel is read): it changes when a user's ``.npz``, image folder or IDX folder is
+    edited, so a pipeline rerun re-ingests it. ``""`` for a dataset name (tfds's, Debian's)."""
+    paths = [p for p in (source, data_dir) if p and os.path.exists(p)]
+    stamp = hashlib.sha256()
+    for path in paths:
+        files = ([path] if os.path.isfile(path) else
+                 sorted(os.path.join(d, f) for d, _, names in os.walk(path) for f in names))
+        for f in files:
+            st = os.stat(f)
+            stamp.update(f"{os.path.relpath(f, path)}\0{st.st_size}\0{st.st_mtime_ns}\n"
+                         .encode())
+    return stamp.hexdigest()[:16] if paths else ""
 
 
 # ---------------------------------------------------------------- subsets and splits

@@ -34,14 +34,17 @@ def _resolve(run_root: str, ref):
 
 def fingerprint(node, inputs: dict, resolved_params: dict) -> str:
     """The step's :func:`evoshift_tf.fingerprint.fingerprint`: component, parameters, input
-    content hashes, and the source of a user's own victim model (its ``.keras`` file or its
-    module)."""
+    content hashes, the source of a user's own victim model (its ``.keras`` file or its
+    module) and of a user's dataset files (``ComponentSpec.source_digest``)."""
     def hashes(v):
         if isinstance(v, list):
             return [hashes(p) for p in v]
         return artifacts.read_metadata(v)["content_hash"]
     extra = ({"model_source": victim.source_digest(resolved_params["model"])}
              if isinstance(resolved_params.get("model"), str) else {})
+    source = node.component.source_digest and node.component.source_digest(resolved_params)
+    if source:
+        extra["data_source"] = source
     return fingerprint_lib.fingerprint(node.component.name, resolved_params,
                                        {k: hashes(v) for k, v in sorted(inputs.items())},
                                        artifacts.LIBRARY_VERSION, **extra)

@@ -53,6 +53,18 @@ def test_a_rerun_reuses_the_decoded_folder(folder, tmp_path, monkeypatch):
     assert len(ds.train) == 6 and len(ds.test) == 3
 
 
+def test_a_rerun_after_the_folder_changed_decodes_it_again(folder, tmp_path):
+    """An image added to the folder: the rerun ingests it (and what follows, anew)."""
+    pipeline = dag.Pipeline("ingest_only", (dag.Node("ingest", ingest.SPEC, {},
+                                                     {"dataset": folder}),))
+    root = str(tmp_path / "run")
+    local_runner.run(pipeline, root)
+    make_folder(folder, ["square"], {"train": {"square": 4}}, shape=(8, 8, 3), seed=7)
+    assert local_runner.run(pipeline, root)["ingest"]["status"] == "ran"
+    ds = artifacts.load_dataset(local_runner.output_dir(root, "ingest", "dataset"))
+    assert len(ds.train) == 7
+
+
 def test_a_bad_folder_is_a_one_line_user_error(folder, tmp_path):
     os.remove(os.path.join(folder, "test", "circle", "00.png"))
     with pytest.raises(image_folder.ImageFolderError) as e:

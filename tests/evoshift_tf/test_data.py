@@ -88,3 +88,13 @@ def test_tfds_loader_with_mock_data():
         ds = data.load_tfds("mnist")
     assert ds.train.x.dtype == np.uint8 and ds.train.x.shape[1:] == (28, 28, 1)
     assert ds.info.num_classes == 10 and len(ds.train) == 12
+
+
+def test_source_digest_follows_a_users_files_and_not_a_name(tmp_path, tiny_gray):
+    path = str(tmp_path / "mine.npz")
+    data.save_npz(path, tiny_gray)
+    before = data.source_digest(path)
+    assert before and data.source_digest(path) == before
+    data.save_npz(path, data.make_synthetic(num_classes=4, per_class=8, image_shape=(12, 12, 1)))
+    assert data.source_digest(path) != before
+    assert data.source_digest("mnist") == ""
