@@ -172,7 +172,8 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
                      "about %.0fs left", strategy.generation, config.generations,
                      row["best_cost"], row["mean_cost"], row["best_so_far_cost"],
                      row["elapsed_s"], seconds_left(config, strategy.generation,
-                                                    row["elapsed_s"]))
+                                                    row["elapsed_s"],
+                                                    len(fit_pool) // info.num_classes))
         for cb in callbacks:
             cb(row)
     if own_evaluator and config.reevaluate:    # the finalists' re-scoring (same models)
@@ -181,22 +182,25 @@ def run(dataset: data_lib.Dataset, config: SearchConfig = SearchConfig(),
     return _result(strategy, evaluator)
 
 
-def generation_equivalents(config: SearchConfig) -> float:
+def generation_equivalents(config: SearchConfig, pool_per_class: int | None = None) -> float:
     """The whole search's training in units of one generation: ``generations`` plus the final
     selection (each repeat trains every population-sized batch of finalists once, on
-    ``selection_per_class`` instead of ``per_class`` images per class)."""
+    ``selection_per_class`` instead of ``per_class`` images per class; both at most
+    ``pool_per_class``, the training images a class has, when given)."""
     if not config.reevaluate:
         return float(config.generations)
+    cap = lambda n: min(n, pool_per_class) if pool_per_class else n  # noqa: E731
     batches = -(-config.finalist_count // config.population)
-    images = (config.selection_per_class or config.per_class) / config.per_class
+    images = cap(config.selection_per_class or config.per_class) / cap(config.per_class)
     return config.generations + config.selection_repeats * batches * images
 
 
-def seconds_left(config: SearchConfig, generation: int, elapsed_s: float) -> float:
+def seconds_left(config: SearchConfig, generation: int, elapsed_s: float,
+                 pool_per_class: int | None = None) -> float:
     """Estimated wall seconds until :func:`run` returns, once ``generation`` generations have
     taken ``elapsed_s``: the rest of :func:`generation_equivalents` at their mean time."""
     per_generation = elapsed_s / max(generation, 1)
-    return (generation_equivalents(config) - generation) * per_generation
+    return (generation_equivalents(config, pool_per_class) - generation) * per_generation
 
 
 def selection_fit(config: SearchConfig, fit_pool: data_lib.Split, info) -> data_lib.Split | None:

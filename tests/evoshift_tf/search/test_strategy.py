@@ -84,3 +84,7 @@ def test_seconds_left_counts_the_remaining_generations_and_the_final_selection()
         pytest.approx(150)
     assert search.seconds_left(dataclasses.replace(cfg, selection_per_class=0), 20, 200.0) == \
         pytest.approx(2 * 2 * 1 * 10)
+    # a small dataset: 64 images a class caps the selection's 2,000 (the fit set takes 16)
+    small = dataclasses.replace(cfg, per_class=16)
+    assert search.seconds_left(small, 20, 200.0, pool_per_class=64) == \
+        pytest.approx(2 * 2 * (64 / 16) * 10)
