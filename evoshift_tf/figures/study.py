@@ -3,6 +3,7 @@ the defense table's heat map and the strength benchmark's accuracy over N_p."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Sequence
 
 import numpy as np
@@ -58,7 +59,8 @@ def defense_heatmap(path: str, result: dict) -> None:
     final = np.array(result["grid"]["final_test_accuracy"])
     peak = np.array(result["grid"]["peak_test_accuracy"])
     rows, cols = result["attacks"], result["defenses"]
-    fig, ax = plt.subplots(figsize=(2.2 + 0.8 * len(cols), 1.4 + 0.55 * len(rows)))
+    width = 2.2 + 0.8 * len(cols)
+    fig, ax = plt.subplots(figsize=(width, 1.4 + 0.55 * len(rows)))
     im = ax.imshow(final, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     for i in range(final.shape[0]):
         for j in range(final.shape[1]):
@@ -75,7 +77,8 @@ def defense_heatmap(path: str, result: dict) -> None:
         ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", lw=1.5))
     if seen.any():
         title += "\n(red frame: searched through it; other cells held out)"
-    ax.set_title(title, fontsize=9)
+    ax.set_title("\n".join(textwrap.fill(line, int(9 * width)) for line in title.split("\n")),
+                 fontsize=9)                # a table of few columns keeps its title on the page
     save(fig, path)
 
 
