@@ -317,27 +317,38 @@ def main(argv):
             have = {(r["attack"], r["attack_id"]) for r in rows
                     if r["defense"] == column and r["victim_seed"] == seed}
             todo = {k: a for k, a in attacks.items() if (k, attack_id(a)) not in have}
-            if not todo:
-                continue
-            start = time.time()
-            judged = judge_column(column, todo, subset, seed)
-            logging.info("%s seed %d: %d victims in %.0f s", column, seed, len(todo),
-                         time.time() - start)
-            for k, j in judged.items():
-                rows.append({"attack": k, "attack_id": attack_id(attacks[k]),
-                             "searched_through": list(searched_through(k)), "defense": column,
-                             "dataset": info.name,
-                             "num_pixels": 0 if attacks[k] is None else attacks[k].num_pixels,
-                             "patch_size": 1 if attacks[k] is None else
-                             attacks[k].provenance.get("config", {}).get("patch_size", 1),
-                             "search_seed": FLAGS.search_seed, "victim_seed": seed,
-                             "held_out": column not in searched_through(k),
-                             "clean_test_accuracy": j["clean_test_accuracy"],
-                             "peak_test_accuracy": j["peak_test_accuracy"],
-                             "seconds": round(time.time() - start, 1)})
-            _write(out, rows, recipe, describes)
+            for batch in _batches(todo, judges(info).population):
+                start = time.time()
+                judged = judge_column(column, batch, subset, seed)
+                logging.info("%s seed %d: %d victims in %.0f s", column, seed, len(batch),
+                             time.time() - start)
+                rows += [_row(k, attacks[k], info.name, column, seed, j, time.time() - start)
+                         for k, j in judged.items()]
+                _write(out, rows, recipe, describes)
     print(f"\nmachine: {hardware.machine()}")
     print(table(_summary(rows), FLAGS.rows, FLAGS.columns))
+
+
+def _batches(todo: dict, together: bool) -> list[dict]:
+    """The victims trained at once: all of a column's (the population trainer) or one Keras
+    victim at a time, each cell written as soon as it is measured (minutes each)."""
+    if not todo:
+        return []
+    return [todo] if together else [{k: a} for k, a in todo.items()]
+
+
+def _row(name: str, a, dataset: str, column: str, seed: int, judged: dict,
+         seconds: float) -> dict:
+    """One cell of the table: attack ``name`` (``a``) on ``dataset`` judged under ``column`` by
+    victim ``seed``."""
+    return {"attack": name, "attack_id": attack_id(a), "searched_through":
+            list(searched_through(name)), "defense": column, "dataset": dataset,
+            "num_pixels": 0 if a is None else a.num_pixels,
+            "patch_size": 1 if a is None else a.provenance.get("config", {}).get("patch_size", 1),
+            "search_seed": FLAGS.search_seed, "victim_seed": seed,
+            "held_out": column not in searched_through(name),
+            "clean_test_accuracy": judged["clean_test_accuracy"],
+            "peak_test_accuracy": judged["peak_test_accuracy"], "seconds": round(seconds, 1)}
 
 
 def _summary(rows: list[dict]) -> list[dict]:
