@@ -22,8 +22,8 @@ defender gets from any column but the detector (what the acceptance reads) and f
 A column the row's search never saw is *held out* (marked ``*`` in the table).
 
 Budget: searches at ``--preset`` (``light`` by default) on the whole training set; victims
-``--victim`` (GrayNet, ColorNet for colour) on a class-balanced ``--train_images`` subset for ``--epochs``,
-clean accuracy on the whole test set after every epoch (final and peak), ``--victim_seeds``
+``--victim`` (GrayNet, ColorNet for colour) on a class-balanced ``--train_images`` subset
+for ``--epochs``, clean accuracy on the whole test set after every epoch (final and peak), ``--victim_seeds``
 seeds. Writes ``benchmarks/results/defense_aware_<dataset>.json`` (rows
 ``{attack, searched_through, defense, dataset, num_pixels, patch_size, search_seed, victim_seed,
 clean_test_accuracy, peak_test_accuracy, held_out}``, a summary, visibility and detection per
