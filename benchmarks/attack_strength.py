@@ -57,6 +57,8 @@ flags.DEFINE_string("out_dir", "benchmarks/results", "where JSON, PNG and attack
                     "than fashion_mnist)")
 flags.DEFINE_string("search_overrides", "{}",
                     'SearchConfig fields to change, a JSON object, e.g. \'{"domain_weight": 0}\'')
+flags.DEFINE_bool("report_only", False, "print the tables of the JSON and redraw its plot; "
+                  "nothing is searched or trained, the dataset is not read")
 ATTACKS = ("evoshift", "random", "jacobsen", "ops", "clean")
 flags.DEFINE_list("attacks", list(ATTACKS), "attacks to judge")
 
@@ -251,25 +253,37 @@ def main(argv):
         raise app.UsageError(f"--attacks: unknown {sorted(set(FLAGS.attacks) - set(ATTACKS))}; "
                              f"known: {list(ATTACKS)}")
     search_overrides()
+    json_path = os.path.join(FLAGS.out_dir, f"attack_strength{_suffix()}.json")
+    if FLAGS.report_only:
+        report(_load_rows(json_path), json_path)
+        return
     dataset = data.load(FLAGS.dataset)
     if FLAGS.train_images:
         c = dataset.info.num_classes
         dataset = data.Dataset(dataset.info, data.balanced_subset(
             dataset.train, FLAGS.train_images // c, c), dataset.test)
     os.makedirs(os.path.join(FLAGS.out_dir, f"attacks{_suffix()}"), exist_ok=True)
-    json_path = os.path.join(FLAGS.out_dir, f"attack_strength{_suffix()}.json")
     rows = _load_rows(json_path)
     for n in sorted(int(p) for p in FLAGS.num_pixels):
         for v in (int(s) for s in FLAGS.victim_seeds):
             rows += judge_num_pixels(dataset, n, v, rows)
             _save(json_path, rows)               # each finished N_p and seed survives a crash
-    plot(rows, os.path.join(FLAGS.out_dir, f"attack_strength{_suffix()}.png"))
+    report(rows, json_path)
+    print("wrote", json_path)
+
+
+def report(rows: list[dict], json_path: str) -> None:
+    """The plot beside ``json_path`` and the tables of ``rows`` on stdout."""
+    if not rows:
+        raise app.UsageError(f"no rows in {json_path}")
+    png = json_path[:-len(".json")] + ".png"
+    plot(rows, png)
     print("final clean test accuracy\n" + table(rows))
     if any(r.get("peak_test_accuracy") is not None for r in rows):
         print("peak clean test accuracy over the epochs\n" + table(rows, "peak_test_accuracy"))
     print(per_search_seed(rows))
     print("machine:", machine())
-    print("wrote", json_path)
+    print("plot:", png)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,14 @@ def test_rows_attacks_and_plot_then_a_rerun_reuses_them(npz_dataset, tmp_path):
     assert "generation 1/" not in again.stderr and "training 3 victims" not in again.stderr
     assert json.load(open(os.path.join(out, "attack_strength_tiny.json")))["rows"] == \
         result["rows"]
+    os.remove(os.path.join(out, "attack_strength_tiny.png"))   # redrawn from the JSON alone
+    replot = subprocess.run([sys.executable, "-m", "benchmarks.attack_strength",
+                             f"--dataset={tmp_path / 'gone' / 'tiny.npz'}", "--report_only",
+                             f"--out_dir={out}"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300)
+    assert replot.returncode == 0, replot.stderr[-3000:]
+    assert os.path.getsize(os.path.join(out, "attack_strength_tiny.png")) > 1000
+    assert "| evoshift | 0." in replot.stdout
     changed = _run(npz_dataset, out, SMOKE.replace('"generations": 2', '"generations": 3'))
     assert changed.returncode != 0
     assert "was searched with another config" in changed.stderr
