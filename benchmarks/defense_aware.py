@@ -365,11 +365,20 @@ def _write(out: str, rows: list[dict], recipe: dict, describes: dict) -> None:
     _draw(out, rows, s)
 
 
+def _columns_of(rows: list[dict]) -> list[str]:
+    """The measured defenses: the default columns' order first, any other (``gray``,
+    ``cropflip``) after them in the order measured, the detector last."""
+    measured = list(dict.fromkeys(r["defense"] for r in rows))
+    known = [c for c in COLUMNS if c in measured and c != DETECTOR]
+    return known + [c for c in measured if c not in COLUMNS] + (
+        [DETECTOR] if DETECTOR in measured else [])
+
+
 def _draw(out: str, rows: list[dict], summary_rows: list[dict]) -> None:
     """The heat map beside ``out`` (its ``.png``)."""
     present = list(dict.fromkeys(r["attack"] for r in rows))
     heatmap(out[:-len(".json")] + ".png", summary_rows, present,
-            [c for c in COLUMNS if any(r["defense"] == c for r in rows)],
+            _columns_of(rows),
             f"{rows[0]['dataset']}: clean test accuracy (peak), mean of victim seeds")
 
 

@@ -64,7 +64,9 @@ def defense_heatmap(path: str, result: dict) -> None:
     im = ax.imshow(final, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     for i in range(final.shape[0]):
         for j in range(final.shape[1]):
-            ax.text(j, i, f"{100 * final[i, j]:.0f}\n({100 * peak[i, j]:.0f})", ha="center",
+            label = ("not\nmeasured" if np.isnan(final[i, j]) else
+                     f"{100 * final[i, j]:.0f}\n({100 * peak[i, j]:.0f})")
+            ax.text(j, i, label, ha="center",
                     va="center", fontsize=7, color="white" if final[i, j] < 0.6 else "black")
     ax.set_xticks(range(len(cols)))
     ax.set_xticklabels(cols, rotation=35, ha="right", fontsize=7)

@@ -79,3 +79,10 @@ def test_an_unknown_victim_preprocessing_fails_before_any_work(tmp_path):
     assert done.returncode != 0
     assert "cropflop" in done.stderr
     assert "nonexistent" not in done.stderr
+
+
+def test_the_heat_map_keeps_columns_outside_the_default_list():
+    """``gray`` (a CIFAR-10 column) is drawn, after the default columns, the detector last."""
+    from benchmarks import defense_aware
+    rows = [{"defense": d} for d in ("gray", "detect_repair", "jpeg10", "none", "gray")]
+    assert defense_aware._columns_of(rows) == ["none", "jpeg10", "gray", "detect_repair"]
