@@ -43,12 +43,7 @@ flags.DEFINE_list("victim_seeds", ["0", "1", "2"],
                   "init and batch-order seeds of the judging victims: one victim per attack and "
                   "seed (the same attack's victims differ by up to 0.09 between seeds)")
 flags.DEFINE_string("victim_precision", "float32", "judging victims' compute precision")
-flags.DEFINE_string("victim", "graynet", "judging victim: graynet/colornet train together in the "
-                    "population trainer; any other model (resnet20: the paper's CIFAR-10 victim) "
-                    "trains one Keras model per attack")
-flags.DEFINE_list("victim_preprocessing", [], "the Keras victims' augmentation / defenses, e.g. "
-                  "cropflip (4-pixel crop and flip: CIFAR-10's usual recipe)")
-flags.DEFINE_integer("victim_batch_size", 128, "the judging victims' batch size")
+victims.define_flags("graynet", "graynet/colornet train together in the population trainer")
 flags.DEFINE_integer("train_images", 0, "class-balanced training subset every attack is searched "
                      "and judged on (0 = the whole training set: the published figures)")
 flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path or IDX folder")

@@ -71,12 +71,8 @@ def define_flags() -> None:
     flags.DEFINE_list("victim_seeds", ["0", "1", "2"], "victim seeds")
     flags.DEFINE_integer("train_images", 10000, "class-balanced victim training images")
     flags.DEFINE_integer("epochs", 6, "victim epochs")
-    flags.DEFINE_string("victim", "", "judging victim (default: GrayNet, ColorNet for colour, "
-                        "together in the population trainer); any other model (resnet20: the "
-                        "paper's CIFAR-10 victim) trains one Keras victim per cell")
-    flags.DEFINE_list("victim_preprocessing", [], "what every victim trains through besides "
-                      "its column's defense (cropflip: CIFAR-10's usual crop and flip)")
-    flags.DEFINE_integer("victim_batch_size", 128, "the judging victims' batch size")
+    victims.define_flags("", "default: GrayNet, ColorNet for colour, together in the "
+                         "population trainer")
     flags.DEFINE_string("work_dir", "runs/defense_aware", "search checkpoints (resumable)")
     flags.DEFINE_string("out", "", "JSON path (default benchmarks/results/"
                         "defense_aware_<dataset>.json)")

@@ -10,10 +10,24 @@ from __future__ import annotations
 
 import dataclasses
 
+from absl import flags
+
 from evoshift_tf import data, strength
 from evoshift_tf.models.simple_cnn import SPECS
 from evoshift_tf.victims import defenses
 from evoshift_tf.victims.recipe import VictimRecipe
+
+
+def define_flags(default_model: str, default_help: str) -> None:
+    """``--victim`` (default ``default_model``, described by ``default_help``),
+    ``--victim_preprocessing`` and ``--victim_batch_size``: the judging victims of a benchmark."""
+    flags.DEFINE_string("victim", default_model, f"judging victim ({default_help}); any other "
+                        "model (resnet20: the paper's CIFAR-10 victim) trains one Keras victim "
+                        "per attack")
+    flags.DEFINE_list("victim_preprocessing", [], "what every victim trains through besides a "
+                      "defense (cropflip: CIFAR-10's usual crop and flip); makes the victims Keras "
+                      "models")
+    flags.DEFINE_integer("victim_batch_size", 128, "the judging victims' batch size")
 
 
 @dataclasses.dataclass(frozen=True)
