@@ -63,7 +63,7 @@ def combined(*stds) -> float:
 def gap_state(g: Gap) -> tuple[str, str]:
     """``("pass" | "fail" | "inconclusive", why)`` for one comparison."""
     if g.n < MIN_SEEDS:
-        return "inconclusive", f"n = {g.n} < {MIN_SEEDS} seeds"
+        return "inconclusive", f"a compared arm has n = {g.n} < {MIN_SEEDS} seeds"
     bound = SPREAD_FACTOR * g.spread
     if g.gap > bound:
         return "pass", ""
