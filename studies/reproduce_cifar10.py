@@ -1,6 +1,7 @@
 r"""The paper's CIFAR-10 numbers beside the committed CIFAR-10 strength benchmark
 (:mod:`evoshift_tf.studies.reproduction.cifar10`): a verdict per number, written to
-``docs/reproduction_cifar10.md``. It only reads the benchmark's JSON (seconds, no training)::
+``docs/reproduction_cifar10.md``, Fig. 10 from the CIFAR-10 defense benchmark's ResNet-20 cells.
+It only reads the benchmarks' JSON (seconds, no training)::
 
     python -m studies.reproduce_cifar10
     python -m studies.reproduce_cifar10 --strength_json=runs/attack_strength_cifar10_jpeg75.json \
@@ -21,9 +22,13 @@ from evoshift_tf.errors import UserError
 FLAGS = flags.FLAGS
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STRENGTH_JSON = os.path.join("benchmarks", "results", "attack_strength_cifar10_jpeg75.json")
+DEFENSE_JSON = os.path.join("benchmarks", "results", "defense_aware_cifar10_jpeg75_resnet20.json")
 
 flags.DEFINE_string("strength_json", STRENGTH_JSON, "the CIFAR-10 attack-strength benchmark "
                     "file (relative paths: to the repository root)")
+flags.DEFINE_string("defense_json", DEFENSE_JSON, "the CIFAR-10 defense benchmark file that "
+                    "Fig. 10 reads (its clean and evoshift rows, undefended and under median3); "
+                    "empty: Fig. 10 is not measured")
 flags.DEFINE_string("out", os.path.join("docs", "reproduction_cifar10.md"), "the page to write "
                     "(relative paths: to the repository root)")
 flags.DEFINE_integer("epochs", None, "use the rows at this many victim epochs (default: the "
@@ -37,7 +42,10 @@ def main(argv):
     command = " ".join(["python -m studies.reproduce_cifar10",
                         *(shlex.quote(a) for a in sys.argv[1:])])
     try:
-        nums = cifar10_report.write(path, out, os.path.relpath(path, REPO), FLAGS.epochs, command)
+        defenses = (cifar10_report.read(os.path.join(REPO, FLAGS.defense_json),
+                                        FLAGS.defense_json) if FLAGS.defense_json else None)
+        nums = cifar10_report.write(path, out, os.path.relpath(path, REPO), FLAGS.epochs, command,
+                                    defenses)
     except (UserError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -8,8 +8,11 @@ victims' recipe (``victim``: model, preprocessing, epochs, train_images, seeds) 
 ``search_overrides``. Here the rows become arms (:func:`arms`: mean ± std over the victims of one
 model, attack and N_p), Table 2's CIFAR-10 rows and the claims the file can test are judged with
 :func:`~.verdicts.judge` (the Fashion-MNIST report's rules: one seed is *inconclusive*), and
-every other CIFAR-10 number of the paper is *not measured*, with the reason. Nothing is
-trained::
+Fig. 10 (the median filter) is read from a defense benchmark file
+(``benchmarks/defense_aware.py``: rows ``attack``, ``defense``, ``num_pixels``, ``victim_seed``,
+``clean_test_accuracy``, the victims' ``victim_recipe``), its clean and plain EvoShift rows
+undefended and under ``median3``; every other CIFAR-10 number of the paper is *not measured*,
+with the reason. Nothing is trained::
 
     with open("benchmarks/results/attack_strength_cifar10_jpeg75.json") as f:
         verdicts = cifar10.judge_all(json.load(f))
@@ -29,6 +32,8 @@ DATASET = "cifar10_jpeg75"
 """The dataset every number here is measured on: CIFAR-10 as quality-75 JPEGs."""
 KEYS = ("clean_test_accuracy", "peak_test_accuracy", "alpha_S", "alpha_N")
 """What the benchmark measures of each victim."""
+DEFENSE_KEYS = ("clean_test_accuracy", "peak_test_accuracy")
+"""What the defense benchmark measures of each victim."""
 PAPER_EPOCHS, PAPER_TRAIN_IMAGES, PAPER_REPEATS = 30, 50_000, 3
 """Table 2's victims: 30 epochs on all CIFAR-10 training images, 3 repeats."""
 PAPER_TABLE2_STD = {  # Table 2, CIFAR-10: ± over the 3 repeats, %, victims as VICTIMS
@@ -44,7 +49,8 @@ PAPER_TABLE3 = {  # Table 3: ColorNet trained on CIFAR-10, test accuracy % per s
 }
 PAPER_PSNR_DB = {1: 14.42, 10: 11.06}
 """Sec. VIII-I: VAE-GAN PSNR of CIFAR-10 reconstructions, trained on EvoShift N_p (dB)."""
-NAMES = {"resnet20": "ResNet-20", "resnet32": "ResNet-32", "densenet40": "DenseNet-40"}
+NAMES = {"resnet20": "ResNet-20", "resnet32": "ResNet-32", "densenet40": "DenseNet-40",
+         "colornet": "ColorNet", "graynet": "GrayNet"}
 NOT_MEASURED = ("the benchmark file has no such arm, or the number needs a study or dataset "
                 f"not run on {DATASET} (the row says which)")
 """What *not measured* means in the CIFAR-10 report's legend."""
@@ -82,6 +88,38 @@ def arms(rows: list[dict]) -> list[dict]:
     return out
 
 
+def defense_label(victim: str, attack: str, num_pixels: int, defense: str) -> str:
+    """A defense cell's arm: ``resnet20 evoshift N_p=1 under median3``."""
+    return f"{label(victim, attack, num_pixels)} under {defense}"
+
+
+def defense_victim(doc: dict | None) -> str:
+    """The victim of a defense benchmark file (its recipe's ``victim``; ``colornet`` for a
+    colour file judged by the benchmark's default victims)."""
+    return ((doc or {}).get("victim_recipe") or {}).get("victim") or "colornet"
+
+
+def defense_arms(doc: dict | None) -> list[dict]:
+    """A defense benchmark file's cells as arms (:func:`arms`' fields, label
+    :func:`defense_label`), only the rows of each attack as the file describes it now (its
+    ``attacks[name]["attack_id"]``: a re-searched attack's old rows are not averaged in)."""
+    if not doc:
+        return []
+    victim = defense_victim(doc)
+    current = {k: a.get("attack_id") for k, a in (doc.get("attacks") or {}).items()}
+    named = [{**r, "victim": victim, "label": defense_label(victim, r["attack"], r["num_pixels"],
+                                                            r["defense"])}
+             for r in doc["rows"] if current.get(r["attack"], r.get("attack_id")) ==
+             r.get("attack_id")]
+    out = summary_lib.aggregate(named, DEFENSE_KEYS, "label",
+                                carry=("victim", "attack", "num_pixels"), order=())
+    for s in out:
+        mine = [r for r in named if r["label"] == s["label"]]
+        s["victim_seeds"] = sorted({r["victim_seed"] for r in mine})
+        s["search_seeds"] = []
+    return out
+
+
 def holdings(summary: list[dict]) -> str:
     """What the file holds, per victim: ``resnet20: clean, evoshift N_p=1, ...``."""
     victims = dict.fromkeys(s["victim"] for s in summary)
@@ -89,14 +127,15 @@ def holdings(summary: list[dict]) -> str:
                                           if s["victim"] == v) for v in victims)
 
 
-def _needs(labels: tuple[str, ...], measure):
-    """``measure``, refusing (:class:`NotMeasured`) when the result lacks one of ``labels``."""
+def _needs(labels: tuple[str, ...], measure, file: str = "benchmark"):
+    """``measure``, refusing (:class:`NotMeasured`) when the result lacks one of ``labels``
+    (arms of the ``file``: ``benchmark`` or ``defense``)."""
     def call(result):
         have = {s["label"] for s in result["summary"]}
         missing = [x for x in labels if x not in have]
         if missing:
-            raise NotMeasured(f"no {', '.join(missing)} victims in the benchmark file (it holds "
-                              f"{result['held']})")
+            raise NotMeasured(f"no {', '.join(missing)} victims in the {file} file (it holds "
+                              f"{result[file]})")
         return measure(result)
     return call
 
@@ -176,20 +215,36 @@ def _table3() -> list[PaperNumber]:
     return out
 
 
+def _fig10(victim: str) -> list[tuple[PaperNumber, tuple[str, ...]]]:
+    """Fig. 10: the median filter (train and test inputs) against plain EvoShift N_p = 1 and on
+    clean training, from the defense file's ``victim`` cells undefended and under ``median3``."""
+    cell = lambda attack, n, defense: defense_label(victim, attack, n, defense)  # noqa: E731
+    ev, ev_med = cell("evoshift", 1, "none"), cell("evoshift", 1, "median3")
+    cl, cl_med = cell("clean", 0, "none"), cell("clean", 0, "median3")
+    name = NAMES.get(victim, victim)
+    return [
+        (PaperNumber(
+            "fig10.attacked", f"{name} trained on EvoShift N_p = 1: clean test accuracy with the "
+            "3x3 median filter minus without it", "Fig. 10, Sec. VIII-H1", "fig10",
+            "improves the test accuracy", _needs((ev_med, ev), m.delta(ev_med, ev), "defense"),
+            trend="higher with the filter", trend_test=m.cmp(ev_med, ev, less=False)),
+         (ev_med, ev)),
+        (PaperNumber(
+            "fig10.clean", f"{name} trained on clean images: the same difference",
+            "Fig. 10, Sec. VIII-H1", "fig10", "a slight drop",
+            _needs((cl_med, cl), m.delta(cl_med, cl), "defense"),
+            trend="lower with the filter", trend_test=m.cmp(cl_med, cl),
+            note="how slight is not tested"), (cl_med, cl)),
+    ]
+
+
 def _not_measured() -> list[PaperNumber]:
     """The paper's other CIFAR-10 numbers and figures: no benchmark file holds them."""
     P = PaperNumber
-    median = (f"the median-filter study (`studies/median.py`) has not been run on {DATASET}; "
-              "docs/reproduction.md tests the claim on Fashion-MNIST")
     vaegan = f"the VAE-GAN study (`studies/vaegan_attack.py`) has not been run on {DATASET}"
     opt = (f"the optimizer studies (`studies/optimizers.py`, `studies/loss_surface.py`) have not "
            f"been run on {DATASET}; docs/reproduction.md tests the claim on Fashion-MNIST")
     return _table3() + [
-        P("fig10.attacked", "median filter (train + test inputs) on the N_p = 1 attacked "
-          "CIFAR-10 model", "Fig. 10, Sec. VIII-H1", "not_measured", "improves the test accuracy",
-          _never(median)),
-        P("fig10.clean", "median filter on the clean-trained CIFAR-10 model",
-          "Fig. 10, Sec. VIII-H1", "not_measured", "a slight drop", _never(median)),
         P("sec8i.psnr_np1", "VAE-GAN PSNR of CIFAR-10 reconstructions, trained on EvoShift "
           "N_p = 1 (dB)", "Sec. VIII-I, Fig. 12", "not_measured", PAPER_PSNR_DB[1],
           _never(vaegan), paper_text=f"{PAPER_PSNR_DB[1]} dB"),
@@ -220,12 +275,13 @@ def _not_measured() -> list[PaperNumber]:
     ]
 
 
-def numbers(victim: str = "resnet20") -> list[tuple[PaperNumber, tuple[str, ...]]]:
+def numbers(victim: str = "resnet20", defended: str = "resnet20"
+            ) -> list[tuple[PaperNumber, tuple[str, ...]]]:
     """Every CIFAR-10 number of the paper in report order, each with the arms it reads (none
-    for those no benchmark file holds): Table 2 (every victim), the claims on ``victim``, the
-    rest."""
+    for those no benchmark file holds): Table 2 (every victim), the claims on ``victim``,
+    Fig. 10 on the defense file's victim ``defended``, the rest."""
     out = [x for i, v in enumerate(architectures.VICTIMS) for x in _table2(v, i)]
-    return out + _claims(victim) + [(n, ()) for n in _not_measured()]
+    return out + _claims(victim) + _fig10(defended) + [(n, ()) for n in _not_measured()]
 
 
 def _images(train_images) -> str:
@@ -258,20 +314,36 @@ def below_paper(recipe: dict, epochs: int) -> str:
             f"{PAPER_EPOCHS} on {PAPER_TRAIN_IMAGES:,}")
 
 
-def judge_all(doc: dict, epochs: int | None = None) -> list[dict]:
+def defense_budget(arms_read: list[dict], doc: dict) -> str:
+    """:func:`budget` of defense cells, from the defense file's ``victim_recipe``."""
+    recipe = doc.get("victim_recipe") or {}
+    return budget(arms_read, {"preprocessing": recipe.get("victim_preprocessing"),
+                              "train_images": recipe.get("train_images")},
+                  recipe.get("epochs", "?"))
+
+
+def judge_all(doc: dict, epochs: int | None = None,
+              defenses: dict | None = None) -> list[dict]:
     """A verdict (:func:`~.verdicts.judge`'s dict) for every CIFAR-10 number of the paper
     (:func:`numbers`) from a benchmark file's content ``doc`` (``rows`` and ``victim``), using
-    the rows at ``epochs`` (:func:`select`)."""
+    the rows at ``epochs`` (:func:`select`), and Fig. 10 from a defense benchmark file's
+    content ``defenses`` (``None``: not measured)."""
     rows, epochs = select(doc["rows"], epochs)
     recipe = doc.get("victim") or {}
-    summary = arms(rows)
-    result = {"summary": summary, "held": holdings(summary)}
-    by_label = {s["label"]: s for s in summary}
+    summary, cells = arms(rows), defense_arms(defenses)
+    result = {"summary": summary + cells, "benchmark": holdings(summary),
+              "defense": holdings(cells) if defenses else
+              f"nothing: no defense benchmark file on {DATASET} was given"}
+    by_label = {s["label"]: s for s in summary + cells}
     victim = recipe.get("model") or rows[0]["victim"]
     out = []
-    for number, labels in numbers(victim):
+    for number, labels in numbers(victim, defense_victim(defenses)):
         read = [by_label[x] for x in labels if x in by_label]
         measured = labels and len(read) == len(labels)
+        if number.study == "fig10":
+            spent = defense_budget(read, defenses) if measured else ""
+            out.append(verdicts.judge(number, result, spent, ""))
+            continue
         out.append(verdicts.judge(number, result,
                                   budget(read, recipe, epochs) if measured else "",
                                   below_paper(recipe, epochs)))

@@ -4,6 +4,7 @@ the Fashion-MNIST report (:mod:`.report`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 
@@ -14,13 +15,15 @@ from evoshift_tf.studies.reproduction import cifar10, report
 SECTIONS = {
     "table2": "Table 2: transfer to ResNet-20/32 and DenseNet-40 with augmentation (CIFAR-10 rows)",
     "claims": "Claims in words that the benchmark's arms test",
+    "fig10": "Fig. 10: the median filter, from the defense benchmark's cells",
     "not_measured": f"Not measured on {cifar10.DATASET}",
 }
 """Report sections by the numbers' ``study``, in order."""
 
 
-def _header(doc: dict, source: str, sha256: str, epochs: int, command: str) -> list[str]:
-    """Dataset, source file, budget (ours and the paper's), machine, command."""
+def _header(doc: dict, source: str, sha256: str, epochs: int, command: str,
+            defenses: "Source | None") -> list[str]:
+    """Dataset, source files, budget (ours and the paper's), machine, command."""
     rec, mach = doc.get("victim") or {}, doc.get("machine") or {}
     kept, _ = cifar10.select(doc["rows"], epochs)
     summary = cifar10.arms(kept)
@@ -31,7 +34,9 @@ def _header(doc: dict, source: str, sha256: str, epochs: int, command: str) -> l
         "images, order and labels; [cifar10.md](cifar10.md)), compared with the paper's CIFAR-10 "
         "numbers. Every number of ours below is measured on it.", "",
         f"Measurements: `{source}` (sha256 {sha256}), written by `benchmarks/attack_strength.py`; "
-        "this page only reads it (nothing is trained).", "",
+        "this page only reads it (nothing is trained)."
+        + (f" Fig. 10: `{defenses.name}` (sha256 {defenses.sha256}), written by "
+           "`benchmarks/defense_aware.py`." if defenses else ""), "",
         f"Budget: {cifar10.budget(summary, rec, epochs)}; "
         f"{rec.get('optimizer', '?')} {rec.get('learning_rate', '?')}, batch "
         f"{rec.get('batch_size', '?')}, {rec.get('precision', '?')}; the EvoShift attack's "
@@ -59,14 +64,31 @@ def _measurements(doc: dict, epochs: int) -> list[str]:
             summary_lib.markdown(summary, cifar10.KEYS, title="arm"), ""]
 
 
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """A benchmark file read: its content, how the page names it, its SHA-256."""
+
+    doc: dict
+    name: str
+    sha256: str = ""
+
+
+def read(path: str, name: str | None = None) -> Source:
+    """The JSON file ``path`` as a :class:`Source` (``name``: how the page names it)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    return Source(json.loads(raw), name or path, hashlib.sha256(raw).hexdigest())
+
+
 def markdown(doc: dict, source: str, sha256: str = "", epochs: int | None = None,
-             command: str = "") -> str:
-    """The page for the benchmark file content ``doc`` read from ``source`` (shown as given):
-    header with the budget, verdict counts and legend, a table per section, every arm."""
+             command: str = "", defenses: Source | None = None) -> str:
+    """The page for the benchmark file content ``doc`` read from ``source`` (shown as given),
+    Fig. 10 from the defense benchmark file ``defenses``: header with the budget, verdict
+    counts and legend, a table per section, every arm."""
     _, epochs = cifar10.select(doc["rows"], epochs)
-    nums = cifar10.judge_all(doc, epochs)
+    nums = cifar10.judge_all(doc, epochs, defenses.doc if defenses else None)
     lines = [f"# Reproduction of the paper's CIFAR-10 numbers on {cifar10.DATASET}", ""]
-    lines += _header(doc, source, sha256, epochs, command)
+    lines += _header(doc, source, sha256, epochs, command, defenses)
     lines += report.summary_lines(nums, report.legend(cifar10.NOT_MEASURED))
     for sid, title in SECTIONS.items():
         rows = [n for n in nums if n["study"] == sid]
@@ -79,12 +101,12 @@ def markdown(doc: dict, source: str, sha256: str = "", epochs: int | None = None
 
 
 def write(json_path: str, markdown_path: str, source: str | None = None,
-          epochs: int | None = None, command: str = "") -> list[dict]:
+          epochs: int | None = None, command: str = "",
+          defenses: Source | None = None) -> list[dict]:
     """Read the benchmark file ``json_path``, write the page to ``markdown_path`` (atomically;
-    ``source``: how the page names the file, default ``json_path``) and return the verdicts."""
-    with open(json_path, "rb") as f:
-        raw = f.read()
-    doc = json.loads(raw)
-    text = markdown(doc, source or json_path, hashlib.sha256(raw).hexdigest(), epochs, command)
+    ``source``: how the page names the file, default ``json_path``; ``defenses``: the defense
+    file for Fig. 10, see :func:`read`) and return the verdicts."""
+    strength = read(json_path, source)
+    text = markdown(strength.doc, strength.name, strength.sha256, epochs, command, defenses)
     atomic.write_text(markdown_path, text)
-    return cifar10.judge_all(doc, epochs)
+    return cifar10.judge_all(strength.doc, epochs, defenses.doc if defenses else None)

@@ -10,6 +10,7 @@ from evoshift_tf.studies.reproduction import cifar10, cifar10_report, verdicts
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))))
 COMMITTED = os.path.join("benchmarks", "results", "attack_strength_cifar10_jpeg75.json")
+DEFENSES = os.path.join("benchmarks", "results", "defense_aware_cifar10_jpeg75_resnet20.json")
 PAGE = os.path.join(REPO, "docs", "reproduction_cifar10.md")
 RECIPE = {"model": "resnet20", "preprocessing": ["cropflip"], "epochs": 10,
           "train_images": 10000, "seeds": [0, 1, 2]}
@@ -91,6 +92,36 @@ def test_missing_measurements_are_not_measured_with_a_reason():
     assert all(n["reason"] and n["ours"] is None and not n["budget"] for n in missing)
 
 
+def cells(attack, defense, accuracies, attack_id="a1"):
+    return [{"attack": attack, "attack_id": attack_id, "defense": defense, "victim_seed": i,
+             "num_pixels": 0 if attack == "clean" else 1, "clean_test_accuracy": a,
+             "peak_test_accuracy": a} for i, a in enumerate(accuracies)]
+
+
+def test_fig10_reads_the_median_cells_of_the_defense_file():
+    defenses = {"rows": cells("evoshift", "none", [0.20, 0.22, 0.21])
+                + cells("evoshift", "median3", [0.50, 0.52, 0.51])
+                + cells("evoshift", "median3", [0.05], attack_id="old")     # re-searched since
+                + cells("clean", "none", [0.60, 0.61, 0.62])
+                + cells("clean", "median3", [0.55, 0.56, 0.57]),
+                "attacks": {"evoshift": {"attack_id": "a1"}, "clean": {"attack_id": "a1"}},
+                "victim_recipe": {"victim": "resnet20", "victim_preprocessing": ["cropflip"],
+                                  "epochs": 10, "train_images": 10000}}
+    doc = {"rows": victims("clean", [0.6]), "victim": RECIPE}
+    v = {n["id"]: n for n in cifar10.judge_all(doc, defenses=defenses)}
+    attacked, clean = v["fig10.attacked"], v["fig10.clean"]
+    assert attacked["ours"]["mean"] == pytest.approx(0.30) and attacked["ours"]["n"] == 3
+    assert attacked["verdict"] == clean["verdict"] == "matches"
+    assert clean["ours"]["mean"] == pytest.approx(-0.05)
+    assert attacked["budget"] == ("resnet20 + cropflip, 10 epochs, 10,000 train images, "
+                                  "victim seeds 0, 1, 2, search seeds none")
+    defenses["rows"] = [r for r in defenses["rows"] if r["defense"] == "none"]
+    v = {n["id"]: n for n in cifar10.judge_all(doc, defenses=defenses)}
+    assert v["fig10.clean"]["verdict"] == "not measured"
+    assert "no resnet20 clean under median3 victims in the defense file (it holds resnet20: " \
+        "clean under none, evoshift N_p=1 under none)" in v["fig10.clean"]["reason"]
+
+
 def test_rows_of_other_epochs_are_not_averaged_in():
     rows = (victims("clean", [0.6, 0.6, 0.6], epochs=10), victims("clean", [0.2], epochs=5))
     assert judged(*rows)["table2.resnet20.clean"]["ours"]["mean"] == pytest.approx(0.6)
@@ -116,12 +147,14 @@ def test_committed_page_is_the_committed_measurement_judged():
     with open(os.path.join(REPO, COMMITTED), "rb") as f:
         raw = f.read()
     doc = json.loads(raw)
-    v = {n["id"]: n for n in cifar10.judge_all(doc)}
+    defenses = cifar10_report.read(os.path.join(REPO, DEFENSES), DEFENSES)
+    v = {n["id"]: n for n in cifar10.judge_all(doc, defenses=defenses.doc)}
     assert v["table2.resnet20.clean"]["ours"]["mean"] == pytest.approx(0.5838)
     counts = verdicts.counts(list(v.values()))
     assert counts["inconclusive"] == len(v) - counts["not measured"] == 5   # 1 seed each
     assert v["table2.resnet20.np5"]["ours"]["mean"] == pytest.approx(0.2688)
     text = cifar10_report.markdown(doc, COMMITTED, hashlib.sha256(raw).hexdigest(),
-                                   command="python -m studies.reproduce_cifar10")
+                                   command="python -m studies.reproduce_cifar10",
+                                   defenses=defenses)
     with open(PAGE) as f:
         assert f.read() == text, "regenerate: python -m studies.reproduce_cifar10"
