@@ -166,17 +166,39 @@ def _load_rows(path: str) -> list[dict]:
         return json.load(f)["rows"]
 
 
+def victim_recipe() -> dict:
+    """How the judging victims train, as the JSON's ``victim`` records it."""
+    return {"model": FLAGS.victim, "optimizer": "adam", "learning_rate": 1e-3,
+            "batch_size": FLAGS.victim_batch_size, "preprocessing": FLAGS.victim_preprocessing,
+            "precision": FLAGS.victim_precision, "epochs": FLAGS.victim_epochs,
+            "train_images": FLAGS.train_images or "all",
+            "seeds": [int(v) for v in FLAGS.victim_seeds]}
+
+
+PER_ROW = ("epochs", "seeds")
+"""Recipe fields every row records itself (``victim_epochs``, ``victim_seed``): rows that
+differ in them share a file; rows that differ in any other field do not."""
+
+
+def _check_same_victims(path: str) -> None:
+    """A usage error if the file at ``path`` holds victims trained another way than asked
+    (model, training images, preprocessing...): their rows would be mixed with these."""
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        saved = json.load(f).get("victim") or {}
+    asked = victim_recipe()
+    diff = {k: (saved[k], v) for k, v in asked.items()
+            if k not in PER_ROW and k in saved and saved[k] != v}
+    if diff:
+        raise app.UsageError(f"{path} holds victims trained another way (saved, asked: {diff}); "
+                             "use another --out_dir")
+
+
 def _save(path: str, rows: list[dict]) -> None:
     atomic.write_json(path, {"rows": rows, "machine": machine(),
                              "search_overrides": search_overrides(),
-                             "victim": {"model": FLAGS.victim, "optimizer": "adam",
-                                        "learning_rate": 1e-3,
-                                        "batch_size": FLAGS.victim_batch_size,
-                                        "preprocessing": FLAGS.victim_preprocessing,
-                                        "precision": FLAGS.victim_precision,
-                                        "epochs": FLAGS.victim_epochs,
-                                        "train_images": FLAGS.train_images or "all",
-                                        "seeds": [int(v) for v in FLAGS.victim_seeds]}})
+                             "victim": victim_recipe()})
 
 
 def _judge(attacks: list, dataset, victim_seed: int) -> list[dict]:
@@ -252,6 +274,7 @@ def main(argv):
     if FLAGS.report_only:
         report(_load_rows(json_path), json_path)
         return
+    _check_same_victims(json_path)
     dataset = data.load(FLAGS.dataset)
     if FLAGS.train_images:
         c = dataset.info.num_classes

@@ -12,11 +12,11 @@ SMOKE = ('{"population": 4, "generations": 2, "per_class": 16, "holdout_per_clas
          '"discriminator_images": 32, "discriminator_epochs": 1, "batch_size": 16}')
 
 
-def _run(npz, out_dir, search_overrides=SMOKE):
+def _run(npz, out_dir, search_overrides=SMOKE, extra=()):
     args = [sys.executable, "-m", "benchmarks.attack_strength", f"--dataset={npz}",
             "--num_pixels=1", "--search_seeds=0", "--victim_seeds=0", "--victim_epochs=1",
             "--victim_batch_size=32", "--attacks=evoshift,random,clean", f"--out_dir={out_dir}",
-            f"--search_overrides={search_overrides}"]
+            f"--search_overrides={search_overrides}", *extra]
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
@@ -51,3 +51,7 @@ def test_rows_attacks_and_plot_then_a_rerun_reuses_them(npz_dataset, tmp_path):
     changed = _run(npz_dataset, out, SMOKE.replace('"generations": 2', '"generations": 3'))
     assert changed.returncode != 0
     assert "was searched with another config" in changed.stderr
+    fewer = _run(npz_dataset, out, extra=["--train_images=40"])   # rows of another budget
+    assert fewer.returncode != 0
+    assert "holds victims trained another way" in fewer.stderr
+    assert "'train_images': ('all', 40)" in fewer.stderr
