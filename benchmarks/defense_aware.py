@@ -296,7 +296,10 @@ def main(argv):
                  if FLAGS.victim_batch_size != 128 else {}),
               **({"victim_preprocessing": FLAGS.victim_preprocessing}
                  if FLAGS.victim_preprocessing else {})}
-    cached = old.get("rows", []) if old.get("victim_recipe") == recipe else []
+    if old:
+        saved = old.get("victim_recipe") or {}
+        victims.refuse_other_recipe(out, saved, recipe, set(saved) | set(recipe))
+    cached = old.get("rows", [])
     attacks, describes = {}, old.get("attacks", {})
     for row in FLAGS.rows:
         attacks[row] = build_attack(row, dataset)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from absl import flags
+from absl import app, flags
 
 from evoshift_tf import data, strength
 from evoshift_tf.models.simple_cnn import SPECS
@@ -84,3 +84,13 @@ def judge(attacks: list, dataset: data.Dataset, judges: Judges, victim_seed: int
     recipe = judges.keras_recipe(defense)
     return [strength.judge_keras(a, dataset, recipe, victim_seed,
                                  overlay_images=judges.overlay_images) for a in attacks]
+
+
+def refuse_other_recipe(path: str, saved: dict, asked: dict, keys) -> None:
+    """A usage error when the results file ``path`` holds victims trained another way:
+    ``saved`` and ``asked`` (recipes) differ in one of ``keys``. Its rows would otherwise be
+    mixed with these, or dropped when the file is rewritten."""
+    diff = {k: (saved.get(k), asked.get(k)) for k in keys if saved.get(k) != asked.get(k)}
+    if diff:
+        raise app.UsageError(f"{path} holds victims trained another way (saved, asked: {diff}); "
+                             "use another output file, or delete it")

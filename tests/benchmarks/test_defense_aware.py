@@ -51,7 +51,8 @@ def test_the_table_has_every_cell_marks_held_out_columns_and_resumes(npz_dataset
 def test_keras_victims_train_one_per_cell_through_each_defense(tmp_path):
     """``--victim=resnet20 --victim_preprocessing=cropflip`` (the CIFAR-10 victim): a row per
     cell, from a Keras victim, written as soon as it is measured (minutes each on CIFAR-10),
-    the victim named in the recipe so a rerun with another victim does not reuse the cells."""
+    the victim named in the recipe so a rerun with another victim is refused (its cells would
+    be mixed with, or dropped for, the new ones)."""
     from evoshift_tf import data
     path = str(tmp_path / "tiny_color.npz")
     data.save_npz(path, data.make_synthetic(num_classes=3, per_class=32, image_shape=(10, 10, 3),
@@ -70,6 +71,12 @@ def test_keras_victims_train_one_per_cell_through_each_defense(tmp_path):
     assert result["victim_recipe"]["victim_preprocessing"] == ["cropflip"]
     assert done.stderr.count("epoch 1/1") == 4                    # one Keras victim per cell
     assert done.stderr.count(": 1 victims in") == 4               # each cell saved at once
+    other = [a for a in args if not a.startswith("--victim_preprocessing")]
+    refused = subprocess.run(other, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert refused.returncode != 0                        # the cells are kept, not overwritten
+    assert "holds victims trained another way" in refused.stderr
+    assert "victim_preprocessing" in refused.stderr and "epoch 1/1" not in refused.stderr
+    assert json.load(open(tmp_path / "da.json")) == result
 
 
 def test_an_unknown_victim_preprocessing_fails_before_any_work(tmp_path):
