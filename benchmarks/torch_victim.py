@@ -197,8 +197,10 @@ def run(args: argparse.Namespace, log=print) -> list[dict]:
     import torch
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    saved = json.load(open(args.out)) if os.path.exists(args.out) else {"rows": []}
-    rows = saved["rows"]
+    rows = []
+    if os.path.exists(args.out):
+        with open(args.out) as f:
+            rows = json.load(f)["rows"]
     todo = [(spec, seed) for spec in args.attacks for seed in args.victim_seeds
             if (attack_key(spec), args.epochs, seed, args.train_images)
             not in {row_key(r) for r in rows}]
