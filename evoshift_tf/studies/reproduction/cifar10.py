@@ -259,9 +259,9 @@ def _not_measured() -> list[PaperNumber]:
           "fade with N_p (figure)", _never(vaegan)),
         P("fig4c.samples", "EvoShift N_p = 1 colour samples of CIFAR-10", "Fig. 4c, Sec. VIII-A",
           "not_measured", "class-wise pixel perturbations (figure, no number)",
-          _never("a picture, not a number: the committed attack "
-                 "(`benchmarks/results/attacks_cifar10_jpeg75/evoshift_np1_seed0.json`) can be "
-                 "drawn, but a drawing has no verdict")),
+          _never("a picture, not a number: the main job draws it (`poisoned_samples.png`; "
+                 "docs/figures/poisoned_samples_cifar10_jpeg75_light.png, the light preset's "
+                 "attack), but a drawing has no verdict")),
         P("fig8.sgd", "plain SGD vs Adam, RMSProp, AdaBound under N_p = 1 on CIFAR-10",
           "Fig. 8, Sec. VIII-G", "not_measured", "SGD most robust, for all datasets",
           _never(opt)),
