@@ -257,7 +257,9 @@ def plot(rows: list[dict], path: str) -> None:
     figures.accuracy_vs_num_pixels(
         path, summarise(rows), ATTACKS,
         f"{FLAGS.victim} victims {'+'.join(FLAGS.victim_preprocessing)}, "
-        f"{FLAGS.victim_epochs} epochs on the full poisoned set, {dataset_name()}")
+        f"{FLAGS.victim_epochs} epochs on "
+        f"{f'{FLAGS.train_images:,}' if FLAGS.train_images else 'all'} poisoned training "
+        f"images, {dataset_name()}")
 
 
 def main(argv):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 from typing import Sequence
 
+import matplotlib.ticker
 import numpy as np
 from matplotlib.patches import Rectangle
 
@@ -94,9 +95,10 @@ def accuracy_vs_num_pixels(path: str, summary: list[dict], attacks: Sequence[str
     ticks = sorted({s["num_pixels"] for s in summary})
     ax.set_xscale("log")
     ax.set_xticks(ticks, [str(n) for n in ticks])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # no "3 x 10^0" between
     ax.set_xlabel("N_p, pixels per class")
     ax.set_ylabel("victim clean test accuracy")
-    ax.set_title(title)
+    ax.set_title(textwrap.fill(title, 60), fontsize=10)      # a long title stays on the page
     ax.grid(alpha=0.3)
     ax.legend()
     save(fig, path, dpi=120)
