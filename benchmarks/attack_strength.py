@@ -159,11 +159,12 @@ def attacks_for(dataset, num_pixels: int) -> list[tuple[str, int | None, attack.
     return out
 
 
-def _load_rows(path: str) -> list[dict]:
+def _load(path: str) -> dict:
+    """The results file at ``path`` (``{}`` if there is none yet)."""
     if not os.path.exists(path):
-        return []
+        return {}
     with open(path) as f:
-        return json.load(f)["rows"]
+        return json.load(f)
 
 
 def victim_recipe() -> dict:
@@ -180,13 +181,10 @@ PER_ROW = ("epochs", "seeds")
 differ in them share a file; rows that differ in any other field do not."""
 
 
-def _check_same_victims(path: str) -> None:
-    """A usage error if the file at ``path`` holds victims trained another way than asked
-    (model, training images, preprocessing...): their rows would be mixed with these."""
-    if not os.path.exists(path):
-        return
-    with open(path) as f:
-        saved = json.load(f).get("victim") or {}
+def _check_same_victims(path: str, saved: dict) -> None:
+    """A usage error if the file at ``path`` (its ``victim`` recipe ``saved``) holds victims
+    trained another way than asked (model, training images, preprocessing...): their rows
+    would be mixed with these."""
     asked = victim_recipe()      # a field the file lacks was added since: not compared
     victims.refuse_other_recipe(path, saved, asked,
                                 [k for k in asked if k not in PER_ROW and k in saved])
@@ -270,17 +268,18 @@ def main(argv):
                              f"known: {list(ATTACKS)}")
     search_overrides()
     json_path = os.path.join(FLAGS.out_dir, f"attack_strength{_suffix()}.json")
+    saved = _load(json_path)
     if FLAGS.report_only:
-        report(_load_rows(json_path), json_path)
+        report(saved.get("rows", []), json_path)
         return
-    _check_same_victims(json_path)
+    _check_same_victims(json_path, saved.get("victim") or {})
     dataset = data.load(FLAGS.dataset)
     if FLAGS.train_images:
         c = dataset.info.num_classes
         dataset = data.Dataset(dataset.info, data.balanced_subset(
             dataset.train, FLAGS.train_images // c, c), dataset.test)
     os.makedirs(os.path.join(FLAGS.out_dir, f"attacks{_suffix()}"), exist_ok=True)
-    rows = _load_rows(json_path)
+    rows = saved.get("rows", [])
     for n in sorted(int(p) for p in FLAGS.num_pixels):
         for v in (int(s) for s in FLAGS.victim_seeds):
             rows += judge_num_pixels(dataset, n, v, rows)

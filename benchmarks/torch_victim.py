@@ -15,7 +15,7 @@ Written for a machine with PyTorch and no TensorFlow (nor absl: flags are argpar
 is listed by :func:`evoshift_tf.image_folder.list_files` (the package's order and labels) and
 decoded by Pillow (:func:`evoshift_tf.image_folder.decode_with_pillow`, bit-identical to the
 package's decoder on CIFAR-10's JPEGs), the poison is :func:`evoshift_tf.attack.apply`
-(NumPy); none of these imports TensorFlow. The package never imports this script.
+(NumPy), the table :func:`evoshift_tf.summary.markdown_table`; none of these imports TensorFlow. The package never imports this script.
 
 Each victim's row is written to ``--out`` as soon as it is trained (atomically); a rerun skips
 the rows already there (same attack file content, epochs, seed, training images), so a killed
@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from evoshift_tf import atomic, attack as attack_lib, image_folder
+from evoshift_tf import atomic, attack as attack_lib, image_folder, summary
 
 CLEAN = "clean"
 
@@ -185,11 +185,11 @@ def row_key(row: dict) -> tuple:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| attack | epochs | victim seed | final | peak | seconds |", "|---|---|---|---|---|---|"]
-    lines += [f"| {r['attack']} | {r['epochs']} | {r['victim_seed']} | "
-              f"{r['clean_test_accuracy']:.3f} | {r['peak_test_accuracy']:.3f} | "
-              f"{r['seconds']:.0f} |" for r in rows]
-    return "\n".join(lines)
+    """Final and peak clean test accuracy per victim, as Markdown."""
+    return summary.markdown_table(
+        ["attack", "epochs", "victim seed", "final", "peak", "seconds"],
+        ([r["attack"], r["epochs"], r["victim_seed"], f"{r['clean_test_accuracy']:.3f}",
+          f"{r['peak_test_accuracy']:.3f}", f"{r['seconds']:.0f}"] for r in rows))
 
 
 def run(args: argparse.Namespace, log=print) -> list[dict]:
@@ -201,9 +201,9 @@ def run(args: argparse.Namespace, log=print) -> list[dict]:
     if os.path.exists(args.out):
         with open(args.out) as f:
             rows = json.load(f)["rows"]
+    done = {row_key(r) for r in rows}
     todo = [(spec, seed) for spec in args.attacks for seed in args.victim_seeds
-            if (attack_key(spec), args.epochs, seed, args.train_images)
-            not in {row_key(r) for r in rows}]
+            if (attack_key(spec), args.epochs, seed, args.train_images) not in done]
     if not todo:
         log(table(rows))
         return rows

@@ -77,14 +77,19 @@ def arms(rows: list[dict]) -> list[dict]:
     """One summary row per arm (:func:`label`), sorted: ``label``, ``victim``, ``attack``,
     ``num_pixels``, ``n`` (victims trained), ``<key>_mean`` / ``<key>_std`` of :data:`KEYS`
     (accuracies in [0, 1]), ``victim_seeds`` and ``search_seeds`` (the arm's seeds)."""
-    named = [{**r, "label": label(r["victim"], r["attack"], r["num_pixels"])} for r in rows]
-    out = summary_lib.aggregate(named, KEYS, "label", carry=("victim", "attack", "num_pixels"),
+    return _arms_of([{**r, "label": label(r["victim"], r["attack"], r["num_pixels"])}
+                     for r in rows], KEYS)
+
+
+def _arms_of(named: list[dict], keys: tuple[str, ...]) -> list[dict]:
+    """:func:`arms` of rows that already carry their ``label``."""
+    out = summary_lib.aggregate(named, keys, "label", carry=("victim", "attack", "num_pixels"),
                                 order=())
     for s in out:
         mine = [r for r in named if r["label"] == s["label"]]
         s["victim_seeds"] = sorted({r["victim_seed"] for r in mine})
         s["search_seeds"] = sorted({r["search_seed"] for r in mine
-                                    if r["search_seed"] is not None})
+                                    if r.get("search_seed") is not None})
     return out
 
 
@@ -107,17 +112,11 @@ def defense_arms(doc: dict | None) -> list[dict]:
         return []
     victim = defense_victim(doc)
     current = {k: a.get("attack_id") for k, a in (doc.get("attacks") or {}).items()}
-    named = [{**r, "victim": victim, "label": defense_label(victim, r["attack"], r["num_pixels"],
-                                                            r["defense"])}
+    named = [{**r, "victim": victim, "search_seed": None,      # the file's flag, not an arm's
+              "label": defense_label(victim, r["attack"], r["num_pixels"], r["defense"])}
              for r in doc["rows"] if current.get(r["attack"], r.get("attack_id")) ==
              r.get("attack_id")]
-    out = summary_lib.aggregate(named, DEFENSE_KEYS, "label",
-                                carry=("victim", "attack", "num_pixels"), order=())
-    for s in out:
-        mine = [r for r in named if r["label"] == s["label"]]
-        s["victim_seeds"] = sorted({r["victim_seed"] for r in mine})
-        s["search_seeds"] = []
-    return out
+    return _arms_of(named, DEFENSE_KEYS)
 
 
 def holdings(summary: list[dict]) -> str:

@@ -85,6 +85,12 @@ def markdown(doc: dict, source: str, sha256: str = "", epochs: int | None = None
     """The page for the benchmark file content ``doc`` read from ``source`` (shown as given),
     Fig. 10 from the defense benchmark file ``defenses``: header with the budget, verdict
     counts and legend, a table per section, every arm."""
+    return _page(doc, source, sha256, epochs, command, defenses)[0]
+
+
+def _page(doc: dict, source: str, sha256: str, epochs: int | None, command: str,
+          defenses: Source | None) -> tuple[str, list[dict]]:
+    """:func:`markdown`'s text and the verdicts it shows."""
     _, epochs = cifar10.select(doc["rows"], epochs)
     nums = cifar10.judge_all(doc, epochs, defenses.doc if defenses else None)
     lines = [f"# Reproduction of the paper's CIFAR-10 numbers on {cifar10.DATASET}", ""]
@@ -97,7 +103,7 @@ def markdown(doc: dict, source: str, sha256: str = "", epochs: int | None = None
                 ["id", "what", "paper", "ours", "test", "budget", "verdict"],
                 (report.row_cells(n) for n in rows)), ""]
     lines += _measurements(doc, epochs)
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return "\n".join(lines).rstrip("\n") + "\n", nums
 
 
 def write(json_path: str, markdown_path: str, source: str | None = None,
@@ -107,6 +113,6 @@ def write(json_path: str, markdown_path: str, source: str | None = None,
     ``source``: how the page names the file, default ``json_path``; ``defenses``: the defense
     file for Fig. 10, see :func:`read`) and return the verdicts."""
     strength = read(json_path, source)
-    text = markdown(strength.doc, strength.name, strength.sha256, epochs, command, defenses)
+    text, nums = _page(strength.doc, strength.name, strength.sha256, epochs, command, defenses)
     atomic.write_text(markdown_path, text)
-    return cifar10.judge_all(strength.doc, epochs, defenses.doc if defenses else None)
+    return nums
