@@ -23,6 +23,7 @@ from absl import app, flags
 
 from evoshift_tf import atomic, attack, baselines, data, hardware, search
 from evoshift_tf.search import scorer
+from evoshift_tf.studies.reproduction import driver
 
 FLAGS = flags.FLAGS
 
@@ -36,18 +37,20 @@ def define_flags() -> None:
                               "SearchConfig overrides, one JSON object per budget")
     flags.DEFINE_integer("repeats", 2, "generations (init and batch-order seeds) per budget")
     flags.DEFINE_integer("per_class", 500, "fit images per class")
-    flags.DEFINE_string("attack_dir", "benchmarks/results/attacks_cifar10_jpeg75",
-                        "committed CIFAR-10 N_p = 1 attacks")
+    flags.DEFINE_string("evoshift_attack",
+                        "benchmarks/results/attacks_cifar10_jpeg75/evoshift_np1_seed0.json",
+                        "the EvoShift attack scored beside the baselines (its sha256 is recorded: "
+                        "the committed result scored an earlier search's seed-0 attack)")
     flags.DEFINE_string("out", "research/results/cifar_cost_budget.json", "result JSON")
 
 
 def attacks_to_score(train, num_classes: int) -> dict[str, attack.PixelAttack]:
-    """The committed attacks plus random placements: 8 at most (one generation)."""
+    """The baselines, ``--evoshift_attack`` (if the file exists) and random placements: 8 at
+    most (one generation)."""
     named = {"ops": baselines.get("ops", train, num_classes),
              "jacobsen": baselines.get("jacobsen", train, num_classes)}
-    path = os.path.join(FLAGS.attack_dir, "evoshift_np1_seed0.json")
-    if os.path.exists(path):
-        named["evoshift_seed0"] = attack.load(path)
+    if os.path.exists(FLAGS.evoshift_attack):
+        named["evoshift_seed0"] = attack.load(FLAGS.evoshift_attack)
     for s in range(8 - len(named)):
         named[f"random_{s}"] = baselines.get("random", train, num_classes, seed=s)
     return named
@@ -80,8 +83,11 @@ def main(argv):
         print(f"\n{text}: {np.mean(result['seconds']):.0f} s per generation")
         for name, c in result["costs"].items():
             print(f"  {name:16s} {np.mean(c):7.3f}  (repeats {', '.join(f'{v:.3f}' for v in c)})")
+    scored = ({"evoshift_attack": FLAGS.evoshift_attack,
+               "evoshift_attack_sha256": driver.file_sha256(FLAGS.evoshift_attack)}
+              if "evoshift_seed0" in named else {})
     atomic.write_json(FLAGS.out, {"dataset": ds.info.name, "per_class": FLAGS.per_class,
-                                  "rows": rows, "machine": hardware.machine(),
+                                  **scored, "rows": rows, "machine": hardware.machine(),
                                   "measured": time.strftime("%Y-%m-%d")})
 
 
