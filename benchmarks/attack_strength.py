@@ -251,13 +251,22 @@ def table(rows: list[dict], key: str = "clean_test_accuracy") -> str:
          for name in ATTACKS))
 
 
-def plot(rows: list[dict], path: str) -> None:
-    figures.accuracy_vs_num_pixels(
-        path, summarise(rows), ATTACKS,
-        f"{FLAGS.victim} victims {'+'.join(FLAGS.victim_preprocessing)}, "
-        f"{FLAGS.victim_epochs} epochs on "
-        f"{f'{FLAGS.train_images:,}' if FLAGS.train_images else 'all'} poisoned training "
-        f"images, {dataset_name()}")
+def plot_title(recipe: dict, dataset: str) -> str:
+    """The plot's title from the file's ``victim`` recipe (a redraw tells the file's victims,
+    not the flags'): model, preprocessing, epochs, training images, dataset."""
+    steps = "+".join(recipe.get("preprocessing") or [])
+    images = recipe.get("train_images", "all")
+    images = f"{images:,}" if isinstance(images, int) else images
+    return (f"{recipe.get('model', '?')} victims{' ' + steps if steps else ''}, "
+            f"{recipe.get('epochs', '?')} epochs on {images} poisoned training images, "
+            f"{dataset}")
+
+
+def plot(rows: list[dict], path: str, recipe: dict) -> str:
+    """Draws the N_p plot at ``path``; returns its title."""
+    title = plot_title(recipe, dataset_name())
+    figures.accuracy_vs_num_pixels(path, summarise(rows), ATTACKS, title)
+    return title
 
 
 def main(argv):
@@ -270,7 +279,8 @@ def main(argv):
     json_path = os.path.join(FLAGS.out_dir, f"attack_strength{_suffix()}.json")
     saved = _load(json_path)
     if FLAGS.report_only:
-        report(saved.get("rows", []), json_path)
+        report(saved.get("rows", []), json_path, saved.get("victim") or {},
+               saved.get("machine"))
         return
     _check_same_victims(json_path, saved.get("victim") or {})
     dataset = data.load(FLAGS.dataset)
@@ -284,22 +294,23 @@ def main(argv):
         for v in (int(s) for s in FLAGS.victim_seeds):
             rows += judge_num_pixels(dataset, n, v, rows)
             _save(json_path, rows)               # each finished N_p and seed survives a crash
-    report(rows, json_path)
+    report(rows, json_path, victim_recipe(), machine())
     print("wrote", json_path)
 
 
-def report(rows: list[dict], json_path: str) -> None:
-    """The plot beside ``json_path`` and the tables of ``rows`` on stdout."""
+def report(rows: list[dict], json_path: str, recipe: dict, measured_on: dict | None) -> None:
+    """The plot beside ``json_path`` and the tables of ``rows`` on stdout; ``recipe`` and
+    ``measured_on`` are the file's ``victim`` and ``machine``."""
     if not rows:
         raise app.UsageError(f"no rows in {json_path}")
     png = json_path[:-len(".json")] + ".png"
-    plot(rows, png)
+    title = plot(rows, png, recipe)
     print("final clean test accuracy\n" + table(rows))
     if any(r.get("peak_test_accuracy") is not None for r in rows):
         print("peak clean test accuracy over the epochs\n" + table(rows, "peak_test_accuracy"))
     print(per_search_seed(rows))
-    print("machine:", machine())
-    print("plot:", png)
+    print("machine:", measured_on)
+    print(f"plot: {png} ({title})")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ def test_rows_attacks_and_plot_then_a_rerun_reuses_them(npz_dataset, tmp_path):
     assert replot.returncode == 0, replot.stderr[-3000:]
     assert os.path.getsize(os.path.join(out, "attack_strength_tiny.png")) > 1000
     assert "| evoshift | 0." in replot.stdout
+    assert "(graynet victims, 1 epochs on all poisoned training images, tiny)" in replot.stdout
     changed = _run(npz_dataset, out, SMOKE.replace('"generations": 2', '"generations": 3'))
     assert changed.returncode != 0
     assert "was searched with another config" in changed.stderr
