@@ -15,7 +15,8 @@ Written for a machine with PyTorch and no TensorFlow (nor absl: flags are argpar
 is listed by :func:`evoshift_tf.image_folder.list_files` (the package's order and labels) and
 decoded by Pillow (:func:`evoshift_tf.image_folder.decode_with_pillow`, bit-identical to the
 package's decoder on CIFAR-10's JPEGs), the poison is :func:`evoshift_tf.attack.apply`
-(NumPy), the table :func:`evoshift_tf.summary.markdown_table`; none of these imports TensorFlow. The package never imports this script.
+(NumPy), the table :func:`evoshift_tf.summary.markdown_table`; none of these imports
+TensorFlow. The package never imports this script.
 
 Each victim's row is written to ``--out`` as soon as it is trained (atomically); a rerun skips
 the rows already there (same attack file content, epochs, seed, training images), so a killed
@@ -220,7 +221,8 @@ def run(args: argparse.Namespace, log=print) -> list[dict]:
         rows.append({"attack": CLEAN if spec == CLEAN else os.path.basename(spec),
                      "attack_key": attack_key(spec), "victim": "resnet18 (pytorch)",
                      "epochs": args.epochs, "victim_seed": seed,
-                     "train_images": args.train_images, "images": len(x), "test_images": len(x_test),
+                     "train_images": args.train_images, "images": len(x),
+                     "test_images": len(x_test),
                      "clean_test_accuracy": curve[-1], "peak_test_accuracy": max(curve),
                      "test_accuracy_per_epoch": curve, "seconds": time.time() - start})
         atomic.write_json(args.out, {
