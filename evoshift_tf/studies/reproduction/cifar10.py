@@ -336,7 +336,8 @@ def judge_all(doc: dict, epochs: int | None = None,
     by_label = {s["label"]: s for s in summary + cells}
     victim = recipe.get("model") or rows[0]["victim"]
     out = []
-    for number, labels in numbers(victim, defense_victim(defenses)):
+    defended = defense_victim(defenses) if defenses else victim    # unmeasured: name ours
+    for number, labels in numbers(victim, defended):
         read = [by_label[x] for x in labels if x in by_label]
         measured = labels and len(read) == len(labels)
         if number.study == "fig10":

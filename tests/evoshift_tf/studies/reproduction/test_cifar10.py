@@ -92,6 +92,13 @@ def test_missing_measurements_are_not_measured_with_a_reason():
     assert all(n["reason"] and n["ours"] is None and not n["budget"] for n in missing)
 
 
+def test_fig10_without_a_defense_file_names_the_benchmarks_victim():
+    v = judged(victims("clean", [0.6]), victims("evoshift", [0.3]))
+    for i in ("fig10.attacked", "fig10.clean"):
+        assert v[i]["verdict"] == "not measured"
+        assert "ResNet-20" in v[i]["what"] and "ColorNet" not in v[i]["what"], v[i]["what"]
+
+
 def cells(attack, defense, accuracies, attack_id="a1"):
     return [{"attack": attack, "attack_id": attack_id, "defense": defense, "victim_seed": i,
              "num_pixels": 0 if attack == "clean" else 1, "clean_test_accuracy": a,
