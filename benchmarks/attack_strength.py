@@ -46,7 +46,7 @@ flags.DEFINE_string("victim_precision", "float32", "judging victims' compute pre
 victims.define_flags("graynet", "graynet/colornet train together in the population trainer")
 flags.DEFINE_integer("train_images", 0, "class-balanced training subset every attack is searched "
                      "and judged on (0 = the whole training set: the published figures)")
-flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path or IDX folder")
+flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path, image or IDX folder")
 flags.DEFINE_string("out_dir", "benchmarks/results", "where JSON, PNG and attacks go (files "
                     "named attack_strength_<dataset> and attacks_<dataset>/ for a dataset other "
                     "than fashion_mnist)")

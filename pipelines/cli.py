@@ -47,8 +47,8 @@ class Command:
 COMMANDS = {
     "run": Command("absl", "pipelines.run", "the main job: ingest, EvoShift search, poison, "
                    "victims, report, into a run folder (--preset=smoke: a minute)"),
-    "ingest": Command("component", "components.ingest", "a dataset (name, .npz, IDX folder) "
-                      "-> Dataset artifact"),
+    "ingest": Command("component", "components.ingest", "a dataset (name, .npz, image or IDX "
+                      "folder) -> Dataset artifact"),
     "search": Command("component", "components.search", "EvoShift CMA-ES search on a Dataset "
                       "-> attack + history (TensorBoard scalars too)"),
     "baseline": Command("component", "components.baseline", "a reference attack: random, "

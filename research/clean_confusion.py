@@ -36,7 +36,7 @@ flags.DEFINE_list("attacks", ["evoshift_np1_seed0", "evoshift_np1_seed1", "evosh
 flags.DEFINE_list("victim_seeds", ["0", "1", "2"], "judging victims' seeds")
 flags.DEFINE_integer("victim_epochs", 5, "epochs of each judging victim on the full set")
 flags.DEFINE_string("attack_dir", "benchmarks/results/attacks", "where the attack files are")
-flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path or IDX folder")
+flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path, image or IDX folder")
 flags.DEFINE_string("out_dir", "research/results", "where clean_confusion.{json,png} go")
 
 CLEAN = "clean"

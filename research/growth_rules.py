@@ -38,7 +38,7 @@ flags.DEFINE_list("search_seeds", ["0", "1", "2"], "seeds of the N_p = 1 attacks
 flags.DEFINE_list("victim_seeds", ["0", "1", "2"], "judging victims' seeds")
 flags.DEFINE_integer("victim_epochs", 5, "epochs of each judging victim on the full set")
 flags.DEFINE_string("attack_dir", "benchmarks/results/attacks", "evoshift_np1_seed<s>.json here")
-flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path or IDX folder")
+flags.DEFINE_string("dataset", "fashion_mnist", "dataset name, .npz path, image or IDX folder")
 flags.DEFINE_string("out", "research/results/growth_rules.json", "JSON to write")
 
 RULES = ("blob", "spread", "union")
