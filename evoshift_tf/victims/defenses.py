@@ -115,16 +115,17 @@ class GaussianNoise(layers.Layer):
 
 
 def augmentation(image_shape, crop_padding: int = 4, flip: bool = True, zoom: float = 0.1,
-                 seed: int | None = None) -> list[layers.Layer]:
+                 seed: int | None = None, prefix: str = "random") -> list[layers.Layer]:
     """Sec. VIII-D1: random crop with ``crop_padding`` zero pixels (CIFAR's usual 4), horizontal
-    flip, zoom by up to ``zoom``. Active in training only."""
+    flip, zoom by up to ``zoom``. Active in training only. Layers are named ``<prefix>_crop``,
+    ``<prefix>_flip``, ``<prefix>_zoom``: two augmentations in one model need two prefixes."""
     h, w = int(image_shape[0]), int(image_shape[1])
     out = [layers.RandomTranslation(crop_padding / h, crop_padding / w, fill_mode="constant",
-                                    interpolation="nearest", seed=seed, name="random_crop")]
+                                    interpolation="nearest", seed=seed, name=f"{prefix}_crop")]
     if flip:
-        out.append(layers.RandomFlip("horizontal", seed=seed, name="random_flip"))
+        out.append(layers.RandomFlip("horizontal", seed=seed, name=f"{prefix}_flip"))
     if zoom:
-        out.append(layers.RandomZoom(zoom, fill_mode="constant", seed=seed, name="random_zoom"))
+        out.append(layers.RandomZoom(zoom, fill_mode="constant", seed=seed, name=f"{prefix}_zoom"))
     return out
 
 
@@ -318,8 +319,8 @@ def get(name: str, image_shape=(28, 28, 1), seed: int | None = None) -> list[lay
     """Named recipe -> list of layers for a model's ``preprocessing``. ``KeyError`` lists names."""
     if name == "none":
         return []
-    if name == "augment":
-        return augmentation(image_shape, seed=seed)
+    if name == "augment":                  # named apart from cropflip's: a victim may have both
+        return augmentation(image_shape, seed=seed, prefix="augment")
     if name == "cropflip":
         return augmentation(image_shape, zoom=0.0, seed=seed)
     if name.startswith("median") and name in NAMES:

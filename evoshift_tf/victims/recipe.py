@@ -90,6 +90,9 @@ class VictimRecipe:
                 defenses.check_name(name)
             except KeyError as e:
                 raise UserError(f"preprocessing: {e.args[0]}") from None
+        twice = sorted({n for n in self.preprocessing if self.preprocessing.count(n) > 1})
+        if twice:
+            raise UserError(f"preprocessing names {twice} more than once: {self.preprocessing}")
         if not 0.0 <= self.dropout < 1.0:
             raise UserError(f"dropout={self.dropout} out of range: expected 0 <= dropout < 1")
         if not self.weight_decay >= 0.0:

@@ -27,6 +27,8 @@ from evoshift_tf.victims.recipe import VictimRecipe
     (dict(epochs=0), r"epochs >= 1.*got 0"),
     (dict(mixing="blend"), r"unknown mixing 'blend'"),
     (dict(optimiser="sgd"), r"unknown victim parameter\(s\) \['optimiser'\]; known: .*'optimizer'"),
+    (dict(preprocessing=("cropflip", "median3", "cropflip")),
+     r"preprocessing names \['cropflip'\] more than once"),
 ])
 def test_a_bad_recipe_is_one_user_error_naming_the_value(params, message):
     with pytest.raises(UserError, match=message):
@@ -90,6 +92,18 @@ def test_build_makes_the_model_of_the_recipe(tiny_gray):
     assert model.get_layer("bottleneck").beta == 0.02
     kinds = {type(layer) for layer in model.layers}
     assert {defenses.MedianFilter, defenses.GaussianNoise} <= kinds
+
+
+def test_augment_before_cropflip_builds_both_augmentations():
+    """The defense benchmark's ``augment`` column on a CIFAR-10 victim that already trains with
+    crop and flip: both recipes' layers in one model, the column's first."""
+    recipe = VictimRecipe(model="colornet", preprocessing=("augment", "cropflip"))
+    model = recipe.build((32, 32, 3), 10, seed=0).make_model()
+    names = [layer.name for layer in model.layers]
+    wanted = ["augment_crop", "augment_flip", "augment_zoom", "random_crop", "random_flip"]
+    assert [n for n in names if n in wanted] == wanted
+    x = np.random.default_rng(0).uniform(size=(2, 32, 32, 3)).astype(np.float32)
+    assert model(x, training=True).shape == (2, 10)
 
 
 def test_component_and_studies_build_the_same_victim_from_one_recipe(tiny_gray):
