@@ -4,6 +4,9 @@ r"""The paper's CIFAR-10 numbers beside the committed CIFAR-10 strength benchmar
 It only reads the benchmarks' JSON (seconds, no training)::
 
     python -m studies.reproduce_cifar10
+    python -m studies.reproduce_cifar10 \
+        --strength_json=benchmarks/results/cifar10_jpeg75_50000_images/attack_strength_cifar10_jpeg75.json \
+        --out=docs/reproduction_cifar10_50000_images.md        # the run on all 50,000 images
     python -m studies.reproduce_cifar10 --strength_json=runs/attack_strength_cifar10_jpeg75.json \
         --out=/tmp/reproduction_cifar10.md
 

@@ -170,3 +170,28 @@ def test_committed_page_is_the_committed_measurement_judged():
                                    defenses=defenses)
     with open(PAGE) as f:
         assert f.read() == text, "regenerate: python -m studies.reproduce_cifar10"
+
+
+STRENGTH_50K = os.path.join("benchmarks", "results", "cifar10_jpeg75_50000_images",
+                            "attack_strength_cifar10_jpeg75.json")
+PAGE_50K = os.path.join(REPO, "docs", "reproduction_cifar10_50000_images.md")
+COMMAND_50K = ("python -m studies.reproduce_cifar10 --strength_json=" + STRENGTH_50K +
+               " --out=docs/reproduction_cifar10_50000_images.md")
+
+
+def test_committed_50000_image_page_is_that_measurement_judged():
+    with open(os.path.join(REPO, STRENGTH_50K), "rb") as f:
+        raw = f.read()
+    doc = json.loads(raw)
+    defenses = cifar10_report.read(os.path.join(REPO, DEFENSES), DEFENSES)
+    v = {n["id"]: n for n in cifar10.judge_all(doc, defenses=defenses.doc)}
+    clean = v["table2.resnet20.clean"]               # the paper's image budget, 10 epochs
+    assert clean["ours"]["n"] == 3 and clean["ours"]["mean"] == pytest.approx(0.772, abs=1e-3)
+    assert clean["verdict"] == "matches"
+    assert "all 50,000 train images" in clean["budget"]
+    assert v["table2.resnet20.np1"]["ours"]["n"] == 3
+    assert v["sec8j.random"]["verdict"] != "not measured"
+    text = cifar10_report.markdown(doc, STRENGTH_50K, hashlib.sha256(raw).hexdigest(),
+                                   command=COMMAND_50K, defenses=defenses)
+    with open(PAGE_50K) as f:
+        assert f.read() == text, "regenerate: " + COMMAND_50K
