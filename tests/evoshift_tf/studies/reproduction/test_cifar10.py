@@ -150,12 +150,22 @@ def test_page_states_dataset_budget_and_counts():
     assert not any(w in text.lower() for w in ("session", "issue", "ticket"))
 
 
-def test_committed_page_is_the_committed_measurement_judged():
-    with open(os.path.join(REPO, COMMITTED), "rb") as f:
+def committed(strength: str, page: str, command: str) -> dict:
+    """The verdicts of the committed strength file ``strength`` (Fig. 10 from the committed
+    defense file), after checking that ``page`` is what ``command`` writes from them."""
+    with open(os.path.join(REPO, strength), "rb") as f:
         raw = f.read()
     doc = json.loads(raw)
     defenses = cifar10_report.read(os.path.join(REPO, DEFENSES), DEFENSES)
-    v = {n["id"]: n for n in cifar10.judge_all(doc, defenses=defenses.doc)}
+    text = cifar10_report.markdown(doc, strength, hashlib.sha256(raw).hexdigest(),
+                                   command=command, defenses=defenses)
+    with open(page) as f:
+        assert f.read() == text, "regenerate: " + command
+    return {n["id"]: n for n in cifar10.judge_all(doc, defenses=defenses.doc)}
+
+
+def test_committed_page_is_the_committed_measurement_judged():
+    v = committed(COMMITTED, PAGE, "python -m studies.reproduce_cifar10")
     clean, np5 = v["table2.resnet20.clean"], v["table2.resnet20.np5"]
     assert clean["ours"]["n"] == 3 and clean["ours"]["mean"] == pytest.approx(0.6092, abs=1e-4)
     assert clean["verdict"] == "differs"                  # 10 epochs on 10k images: -0.18
@@ -165,11 +175,6 @@ def test_committed_page_is_the_committed_measurement_judged():
     counts = verdicts.counts(list(v.values()))
     assert counts["inconclusive"] == len(v) - counts["not measured"] - 2 == 6
     assert v["fig10.attacked"]["ours"]["mean"] > 0.2                  # the filter restores
-    text = cifar10_report.markdown(doc, COMMITTED, hashlib.sha256(raw).hexdigest(),
-                                   command="python -m studies.reproduce_cifar10",
-                                   defenses=defenses)
-    with open(PAGE) as f:
-        assert f.read() == text, "regenerate: python -m studies.reproduce_cifar10"
 
 
 STRENGTH_50K = os.path.join("benchmarks", "results", "cifar10_jpeg75_50000_images",
@@ -180,18 +185,10 @@ COMMAND_50K = ("python -m studies.reproduce_cifar10 --strength_json=" + STRENGTH
 
 
 def test_committed_50000_image_page_is_that_measurement_judged():
-    with open(os.path.join(REPO, STRENGTH_50K), "rb") as f:
-        raw = f.read()
-    doc = json.loads(raw)
-    defenses = cifar10_report.read(os.path.join(REPO, DEFENSES), DEFENSES)
-    v = {n["id"]: n for n in cifar10.judge_all(doc, defenses=defenses.doc)}
+    v = committed(STRENGTH_50K, PAGE_50K, COMMAND_50K)
     clean = v["table2.resnet20.clean"]               # the paper's image budget, 10 epochs
     assert clean["ours"]["n"] == 3 and clean["ours"]["mean"] == pytest.approx(0.772, abs=1e-3)
     assert clean["verdict"] == "matches"
     assert "all 50,000 train images" in clean["budget"]
     assert v["table2.resnet20.np1"]["ours"]["n"] == 3
     assert v["sec8j.random"]["verdict"] != "not measured"
-    text = cifar10_report.markdown(doc, STRENGTH_50K, hashlib.sha256(raw).hexdigest(),
-                                   command=COMMAND_50K, defenses=defenses)
-    with open(PAGE_50K) as f:
-        assert f.read() == text, "regenerate: " + COMMAND_50K
