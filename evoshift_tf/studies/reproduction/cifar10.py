@@ -98,10 +98,10 @@ def defense_label(victim: str, attack: str, num_pixels: int, defense: str) -> st
     return f"{label(victim, attack, num_pixels)} under {defense}"
 
 
-def defense_victim(doc: dict | None) -> str:
-    """The victim of a defense benchmark file (its recipe's ``victim``; ``colornet`` for a
-    colour file judged by the benchmark's default victims)."""
-    return ((doc or {}).get("victim_recipe") or {}).get("victim") or "colornet"
+def defense_victim(doc: dict) -> str:
+    """The victim of a defense benchmark file's content ``doc`` (its recipe's ``victim``;
+    ``colornet`` for a colour file judged by the benchmark's default victims)."""
+    return (doc.get("victim_recipe") or {}).get("victim") or "colornet"
 
 
 def defense_arms(doc: dict | None) -> list[dict]:
