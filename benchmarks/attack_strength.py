@@ -5,15 +5,17 @@
     python -m benchmarks.attack_strength --num_pixels=1 --search_seeds=0 --victim_seeds=0
 
 Every attack is judged by a GrayNet per ``--victim_seeds`` seed, trained from scratch with Adam 1e-3, batch 128, for
-``--victim_epochs`` (5) on the *full* poisoned training set (victims of one N_p train together,
-:func:`evoshift_tf.strength.judge`): clean test accuracy, alpha_S (Eq. (12)), alpha_N (Eq. (13)).
+``--victim_epochs`` (5) on the *full* poisoned training set (GrayNet / ColorNet victims of one N_p
+train together, :func:`evoshift_tf.strength.judge`; any other ``--victim``, or one with
+``--victim_preprocessing``, is a Keras model trained alone): clean test accuracy, alpha_S (Eq. (12)), alpha_N (Eq. (13)).
 Attacks: the default search (``SearchConfig()``) for each search seed, random placement for each
 seed, Jacobsen et al., One-Pixel Shortcut. A search at N_p > 1 starts from every attack found at
 a smaller N_p (grown by ``attack.extend``; at most ``population - 2``, beside the two baselines)
 and keeps them as finalists, so by its own held-out measure (the test set stays unseen) it
 returns none weaker than them.
 
-Each finished search (its attack file) and each judged N_p (its rows) are cached under
+Each finished search (its attack file) and each training run (its rows: one N_p's population,
+or one Keras victim) are cached under
 ``--out_dir``, so an interrupted run resumes (a cached search is reused only if it was made
 with the same search config). Prints a table, writes ``attack_strength.json``
 (rows and the machine's CPU flags), ``attack_strength.png`` (clean accuracy against N_p, mean
@@ -26,6 +28,7 @@ import dataclasses
 import json
 import os
 import time
+from collections.abc import Iterator
 
 from absl import app, flags, logging
 
@@ -196,34 +199,35 @@ def _save(path: str, rows: list[dict]) -> None:
                              "victim": victim_recipe()})
 
 
-def _judge(attacks: list, dataset, victim_seed: int) -> list[dict]:
-    """One victim per attack (:func:`benchmarks.victims.judge`)."""
-    judges = victims.Judges(model=FLAGS.victim, epochs=FLAGS.victim_epochs,
-                            batch_size=FLAGS.victim_batch_size,
-                            precision=FLAGS.victim_precision,
-                            preprocessing=tuple(FLAGS.victim_preprocessing))
-    return victims.judge(attacks, dataset, judges, victim_seed)
+def _judges() -> victims.Judges:
+    """How the judging victims train, from the flags."""
+    return victims.Judges(model=FLAGS.victim, epochs=FLAGS.victim_epochs,
+                          batch_size=FLAGS.victim_batch_size, precision=FLAGS.victim_precision,
+                          preprocessing=tuple(FLAGS.victim_preprocessing))
 
 
-def judge_num_pixels(dataset, num_pixels: int, victim_seed: int, rows: list[dict]) -> list[dict]:
-    """Rows for N_p and one victim seed, trained together; rows already cached are kept."""
+def judge_num_pixels(dataset, num_pixels: int, victim_seed: int,
+                     rows: list[dict]) -> Iterator[list[dict]]:
+    """New rows for N_p and one victim seed, a list per training run (the population trainer's
+    victims train together, Keras victims one at a time); rows already cached are skipped."""
     key = lambda r: (r["attack"], r["num_pixels"], r["search_seed"], r["victim_seed"],  # noqa
                      r["victim_epochs"])
     done = {key(r) for r in rows}
     todo = [(n, s, a, sec) for n, s, a, sec in attacks_for(dataset, num_pixels)
             if (n, num_pixels, s, victim_seed, FLAGS.victim_epochs) not in done]
-    if not todo:
-        return []
-    logging.info("N_p=%d, victim seed %d: training %d victims together for %d epochs",
-                 num_pixels, victim_seed, len(todo), FLAGS.victim_epochs)
-    judged = _judge([a for _, _, a, _ in todo], dataset, victim_seed)
-    return [{"attack": n, "num_pixels": num_pixels,
-             "search_seed": s, "victim": FLAGS.victim,
-             "victim_seed": victim_seed, "victim_epochs": FLAGS.victim_epochs,
-             "clean_test_accuracy": r["clean_test_accuracy"], "alpha_S": r["alpha_S"],
-             "alpha_N": r.get("alpha_N"), "peak_test_accuracy": r.get("peak_test_accuracy"),
-             "search_seconds": sec}
-            for (n, s, _, sec), r in zip(todo, judged)]
+    judges = _judges()
+    for batch in judges.batches(todo):
+        logging.info("N_p=%d, victim seed %d: training %d victims together for %d epochs (%s)",
+                     num_pixels, victim_seed, len(batch), FLAGS.victim_epochs,
+                     ", ".join(n if s is None else f"{n} seed {s}" for n, s, _, _ in batch))
+        judged = victims.judge([a for _, _, a, _ in batch], dataset, judges, victim_seed)
+        yield [{"attack": n, "num_pixels": num_pixels,
+                "search_seed": s, "victim": FLAGS.victim,
+                "victim_seed": victim_seed, "victim_epochs": FLAGS.victim_epochs,
+                "clean_test_accuracy": r["clean_test_accuracy"], "alpha_S": r["alpha_S"],
+                "alpha_N": r.get("alpha_N"), "peak_test_accuracy": r.get("peak_test_accuracy"),
+                "search_seconds": sec}
+               for (n, s, _, sec), r in zip(batch, judged)]
 
 
 def per_search_seed(rows: list[dict]) -> str:
@@ -292,8 +296,9 @@ def main(argv):
     rows = saved.get("rows", [])
     for n in sorted(int(p) for p in FLAGS.num_pixels):
         for v in (int(s) for s in FLAGS.victim_seeds):
-            rows += judge_num_pixels(dataset, n, v, rows)
-            _save(json_path, rows)               # each finished N_p and seed survives a crash
+            for judged in judge_num_pixels(dataset, n, v, rows):
+                rows += judged
+                _save(json_path, rows)           # each finished victim survives a crash
     report(rows, json_path, victim_recipe(), machine())
     print("wrote", json_path)
 

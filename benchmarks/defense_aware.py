@@ -316,7 +316,7 @@ def main(argv):
             have = {(r["attack"], r["attack_id"]) for r in rows
                     if r["defense"] == column and r["victim_seed"] == seed}
             todo = {k: a for k, a in attacks.items() if (k, attack_id(a)) not in have}
-            for batch in _batches(todo, judges(info).population):
+            for batch in judges(info).batches(todo):
                 start = time.time()
                 judged = judge_column(column, batch, subset, seed)
                 logging.info("%s seed %d: %d victims in %.0f s", column, seed, len(batch),
@@ -326,14 +326,6 @@ def main(argv):
                 _write(out, rows, recipe, describes)
     print(f"\nmachine: {hardware.machine()}")
     print(table(_summary(rows), FLAGS.rows, FLAGS.columns))
-
-
-def _batches(todo: dict, together: bool) -> list[dict]:
-    """The victims trained at once: all of a column's (the population trainer) or one Keras
-    victim at a time, each cell written as soon as it is measured (minutes each)."""
-    if not todo:
-        return []
-    return [todo] if together else [{k: a} for k, a in todo.items()]
 
 
 def _row(name: str, a, dataset: str, column: str, seed: int, judged: dict,

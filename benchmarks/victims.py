@@ -59,6 +59,17 @@ class Judges:
         """True when the victims train together in the population trainer."""
         return self.model in SPECS and not self.preprocessing
 
+    def batches(self, todo: list | dict) -> list:
+        """``todo`` (victims to train: a list, or a dict by name) cut into what trains at once:
+        all of it in the population trainer, else one Keras victim at a time, so a caller saves
+        each as soon as it is measured (minutes each) and a crash loses one victim at most."""
+        if not todo:
+            return []
+        if self.population:
+            return [todo]
+        items = todo.items() if isinstance(todo, dict) else todo
+        return [type(todo)([item]) for item in items]
+
     def keras_recipe(self, defense: str = "none") -> VictimRecipe:
         """The Keras victims' recipe through ``defense`` (a filter layer or a label mixing)."""
         mixing = defense if defense in defenses.MIXING else "none"

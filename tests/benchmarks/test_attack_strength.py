@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SMOKE = ('{"population": 4, "generations": 2, "per_class": 16, "holdout_per_class": 8, '
@@ -56,3 +57,27 @@ def test_rows_attacks_and_plot_then_a_rerun_reuses_them(npz_dataset, tmp_path):
     assert fewer.returncode != 0
     assert "holds victims trained another way" in fewer.stderr
     assert "'train_images': ('all', 40)" in fewer.stderr
+
+
+def test_keras_victims_are_saved_one_by_one(npz_dataset, tmp_path):
+    """Keras victims (minutes each on CIFAR-10) train one at a time and each row is written as
+    soon as its victim ends: the file is first seen with one row, not all three."""
+    out = tmp_path / "out"
+    path = out / "attack_strength_tiny.json"
+    args = [sys.executable, "-m", "benchmarks.attack_strength", f"--dataset={npz_dataset}",
+            "--num_pixels=1", "--search_seeds=0", "--victim_seeds=0", "--victim_epochs=2",
+            "--victim_batch_size=32", "--victim_preprocessing=cropflip",
+            "--attacks=random,jacobsen,clean", f"--out_dir={out}"]
+    run = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    first_seen = None
+    while run.poll() is None and first_seen is None:
+        if path.exists():
+            first_seen = len(json.loads(path.read_text())["rows"])
+        time.sleep(0.05)
+    stdout, stderr = run.communicate(timeout=600)
+    assert run.returncode == 0, stderr[-3000:]
+    assert first_seen == 1
+    assert [r["attack"] for r in json.loads(path.read_text())["rows"]] == [
+        "random", "jacobsen", "clean"]
+    assert stderr.count("training 1 victims together") == 3
