@@ -56,6 +56,28 @@ NOT_MEASURED = ("the benchmark file has no such arm, or the number needs a study
 """What *not measured* means in the CIFAR-10 report's legend."""
 
 
+def combine(docs: list[dict]) -> dict:
+    """Benchmark files' contents ``docs`` (``attack_strength.py`` writes one victim model per
+    file) as one: every file's rows, the first file's ``victim`` recipe and search, and
+    ``recipes`` (victim model -> its file's recipe, for :func:`recipe_of`). A model in two
+    files is a :class:`UserError`: their arms would mix budgets."""
+    recipes = {}
+    for doc in docs:
+        if not doc.get("rows"):
+            raise UserError("a benchmark file has no rows")
+        model = (doc.get("victim") or {}).get("model") or doc["rows"][0]["victim"]
+        if model in recipes:
+            raise UserError(f"two benchmark files hold {model} victims; give one file per "
+                            "victim model")
+        recipes[model] = doc.get("victim") or {}
+    return {**docs[0], "rows": [r for doc in docs for r in doc["rows"]], "recipes": recipes}
+
+
+def recipe_of(doc: dict, victim: str) -> dict:
+    """The recipe of ``victim``'s rows in ``doc`` (one file, or :func:`combine`'s result)."""
+    return (doc.get("recipes") or {}).get(victim) or doc.get("victim") or {}
+
+
 def label(victim: str, attack: str, num_pixels: int) -> str:
     """An arm's name: ``resnet20 clean`` or ``resnet20 evoshift N_p=1``."""
     return f"{victim} clean" if attack == "clean" else f"{victim} {attack} N_p={num_pixels}"
@@ -324,7 +346,8 @@ def defense_budget(arms_read: list[dict], doc: dict) -> str:
 def judge_all(doc: dict, epochs: int | None = None,
               defenses: dict | None = None) -> list[dict]:
     """A verdict (:func:`~.verdicts.judge`'s dict) for every CIFAR-10 number of the paper
-    (:func:`numbers`) from a benchmark file's content ``doc`` (``rows`` and ``victim``), using
+    (:func:`numbers`) from a benchmark file's content ``doc`` (``rows`` and ``victim``; or
+    several files' :func:`combine`d, each victim's numbers with its own file's budget), using
     the rows at ``epochs`` (:func:`select`), and Fig. 10 from a defense benchmark file's
     content ``defenses`` (``None``: not measured)."""
     rows, epochs = select(doc["rows"], epochs)
@@ -344,7 +367,7 @@ def judge_all(doc: dict, epochs: int | None = None,
             spent = defense_budget(read, defenses) if measured else ""
             out.append(verdicts.judge(number, result, spent, ""))
             continue
-        out.append(verdicts.judge(number, result,
-                                  budget(read, recipe, epochs) if measured else "",
-                                  below_paper(recipe, epochs)))
+        own = recipe_of(doc, read[0]["victim"]) if measured else recipe
+        out.append(verdicts.judge(number, result, budget(read, own, epochs) if measured else "",
+                                  below_paper(own, epochs)))
     return out

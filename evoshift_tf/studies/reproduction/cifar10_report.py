@@ -21,35 +21,45 @@ SECTIONS = {
 """Report sections by the numbers' ``study``, in order."""
 
 
-def _header(doc: dict, source: str, sha256: str, epochs: int, command: str,
+def _header(strengths: "list[Source]", epochs: int, command: str,
             defenses: "Source | None") -> list[str]:
-    """Dataset, source files, budget (ours and the paper's), machine, command."""
-    rec, mach = doc.get("victim") or {}, doc.get("machine") or {}
+    """Dataset, source files, budget per victim model (ours and the paper's), machine,
+    command."""
+    doc = cifar10.combine([x.doc for x in strengths])
+    mach = doc.get("machine") or {}
     kept, _ = cifar10.select(doc["rows"], epochs)
     summary = cifar10.arms(kept)
     search = ", ".join(f"{k} {v}" for k, v in (doc.get("search_overrides") or {}).items())
     left = len(doc["rows"]) - len(kept)
+    files = " and ".join(f"`{x.name}` (sha256 {x.sha256})" for x in strengths)
     lines = [
         f"Dataset: `{cifar10.DATASET}`, CIFAR-10 re-encoded as quality-75 JPEGs (the same "
         "images, order and labels; [cifar10.md](cifar10.md)), compared with the paper's CIFAR-10 "
         "numbers. Every number of ours below is measured on it.", "",
-        f"Measurements: `{source}` (sha256 {sha256}), written by `benchmarks/attack_strength.py`; "
-        "this page only reads it (nothing is trained)."
+        f"Measurements: {files}, written by `benchmarks/attack_strength.py`"
+        + (" (one file per victim model)" if len(strengths) > 1 else "")
+        + "; this page only reads it (nothing is trained)."
         + (f" Fig. 10: `{defenses.name}` (sha256 {defenses.sha256}), written by "
            "`benchmarks/defense_aware.py`." if defenses else ""), "",
-        f"Budget: {cifar10.budget(summary, rec, epochs)}; "
-        f"{rec.get('optimizer', '?')} {rec.get('learning_rate', '?')}, batch "
-        f"{rec.get('batch_size', '?')}, {rec.get('precision', '?')}; the EvoShift attack's "
-        f"search: {search or 'its defaults'}. The paper's Table 2: {cifar10.PAPER_EPOCHS} epochs "
-        f"on all {cifar10.PAPER_TRAIN_IMAGES:,} training images, {cifar10.PAPER_REPEATS} "
-        "repeats. With fewer than 3 seeds per arm every measured number is *inconclusive* by the "
-        "rules below, whatever its gap."
+        " ".join(_budget(doc["recipes"][v], [s for s in summary if s["victim"] == v], epochs)
+                 for v in doc["recipes"])
+        + f" The EvoShift attack's search: {search or 'its defaults'}. The paper's Table 2: "
+        f"{cifar10.PAPER_EPOCHS} epochs on all {cifar10.PAPER_TRAIN_IMAGES:,} training images, "
+        f"{cifar10.PAPER_REPEATS} repeats. With fewer than 3 seeds per arm every measured "
+        "number is *inconclusive* by the rules below, whatever its gap."
         + (f" Left out: {left} rows at other victim epochs." if left else ""), ""]
     if mach:
         lines += [f"Machine of the measurement: {mach.get('cpus', '?')} CPU cores, flags "
                   f"{' '.join(mach.get('cpu_flags') or []) or 'none'}, {mach.get('gpus', 0)} "
                   f"GPU, TensorFlow {mach.get('tensorflow', '?')}.", ""]
     return lines + ([f"Command: `{command}`", ""] if command else [])
+
+
+def _budget(recipe: dict, arms: list[dict], epochs: int) -> str:
+    """One victim model's budget sentence: its arms' :func:`cifar10.budget` and its recipe."""
+    return (f"Budget: {cifar10.budget(arms, recipe, epochs)}; "
+            f"{recipe.get('optimizer', '?')} {recipe.get('learning_rate', '?')}, batch "
+            f"{recipe.get('batch_size', '?')}, {recipe.get('precision', '?')}.")
 
 
 def _measurements(doc: dict, epochs: int) -> list[str]:
@@ -80,21 +90,22 @@ def read(path: str, name: str | None = None) -> Source:
     return Source(json.loads(raw), name or path, hashlib.sha256(raw).hexdigest())
 
 
-def markdown(doc: dict, source: str, sha256: str = "", epochs: int | None = None,
-             command: str = "", defenses: Source | None = None) -> str:
-    """The page for the benchmark file content ``doc`` read from ``source`` (shown as given),
-    Fig. 10 from the defense benchmark file ``defenses``: header with the budget, verdict
-    counts and legend, a table per section, every arm."""
-    return _page(doc, source, sha256, epochs, command, defenses)[0]
+def markdown(strengths: list[Source], epochs: int | None = None, command: str = "",
+             defenses: Source | None = None) -> str:
+    """The page for the benchmark files ``strengths`` (one per victim model, shown by their
+    names), Fig. 10 from the defense benchmark file ``defenses``: header with the budgets,
+    verdict counts and legend, a table per section, every arm."""
+    return _page(strengths, epochs, command, defenses)[0]
 
 
-def _page(doc: dict, source: str, sha256: str, epochs: int | None, command: str,
+def _page(strengths: list[Source], epochs: int | None, command: str,
           defenses: Source | None) -> tuple[str, list[dict]]:
     """:func:`markdown`'s text and the verdicts it shows."""
+    doc = cifar10.combine([x.doc for x in strengths])
     _, epochs = cifar10.select(doc["rows"], epochs)
     nums = cifar10.judge_all(doc, epochs, defenses.doc if defenses else None)
     lines = [f"# Reproduction of the paper's CIFAR-10 numbers on {cifar10.DATASET}", ""]
-    lines += _header(doc, source, sha256, epochs, command, defenses)
+    lines += _header(strengths, epochs, command, defenses)
     lines += report.summary_lines(nums, report.legend(cifar10.NOT_MEASURED))
     for sid, title in SECTIONS.items():
         rows = [n for n in nums if n["study"] == sid]
@@ -106,13 +117,11 @@ def _page(doc: dict, source: str, sha256: str, epochs: int | None, command: str,
     return "\n".join(lines).rstrip("\n") + "\n", nums
 
 
-def write(json_path: str, markdown_path: str, source: str | None = None,
-          epochs: int | None = None, command: str = "",
-          defenses: Source | None = None) -> list[dict]:
-    """Read the benchmark file ``json_path``, write the page to ``markdown_path`` (atomically;
-    ``source``: how the page names the file, default ``json_path``; ``defenses``: the defense
-    file for Fig. 10, see :func:`read`) and return the verdicts."""
-    strength = read(json_path, source)
-    text, nums = _page(strength.doc, strength.name, strength.sha256, epochs, command, defenses)
+def write(strengths: list[Source], markdown_path: str, epochs: int | None = None,
+          command: str = "", defenses: Source | None = None) -> list[dict]:
+    """Write the page of the benchmark files ``strengths`` (see :func:`read`) to
+    ``markdown_path`` (atomically; ``defenses``: the defense file for Fig. 10) and return the
+    verdicts."""
+    text, nums = _page(strengths, epochs, command, defenses)
     atomic.write_text(markdown_path, text)
     return nums

@@ -1,5 +1,3 @@
-import hashlib
-import json
 import os
 
 import pytest
@@ -10,6 +8,8 @@ from evoshift_tf.studies.reproduction import cifar10, cifar10_report, verdicts
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))))
 COMMITTED = os.path.join("benchmarks", "results", "attack_strength_cifar10_jpeg75.json")
+RESNET32 = os.path.join("benchmarks", "results", "cifar10_jpeg75_resnet32",
+                        "attack_strength_cifar10_jpeg75.json")
 DEFENSES = os.path.join("benchmarks", "results", "defense_aware_cifar10_jpeg75_resnet20.json")
 PAGE = os.path.join(REPO, "docs", "reproduction_cifar10.md")
 RECIPE = {"model": "resnet20", "preprocessing": ["cropflip"], "epochs": 10,
@@ -138,9 +138,31 @@ def test_rows_of_other_epochs_are_not_averaged_in():
         judged(*rows, epochs=7)
 
 
+def test_files_of_two_victims_judge_each_table2_column_with_its_own_budget():
+    resnet20 = {"rows": victims("clean", [0.6]) + victims("evoshift", [0.3]), "victim": RECIPE}
+    resnet32 = {"rows": victims("clean", [0.5], victim="resnet32")
+                + victims("evoshift", [0.2], victim="resnet32"),
+                "victim": {**RECIPE, "model": "resnet32", "train_images": 5000}}
+    doc = cifar10.combine([resnet20, resnet32])
+    v = {n["id"]: n for n in cifar10.judge_all(doc)}
+    assert v["table2.resnet20.np1"]["ours"]["mean"] == pytest.approx(0.3)
+    assert v["table2.resnet32.np1"]["ours"]["mean"] == pytest.approx(0.2)
+    assert "10,000 train images" in v["table2.resnet20.np1"]["budget"]
+    assert v["table2.resnet32.clean"]["budget"].startswith("resnet32 + cropflip, 10 epochs, "
+                                                           "5,000 train images")
+    assert v["table2.densenet40.clean"]["verdict"] == "not measured"
+    text = cifar10_report.markdown([cifar10_report.Source(resnet20, "a.json", "1"),
+                                    cifar10_report.Source(resnet32, "b.json", "2")])
+    assert "`a.json` (sha256 1) and `b.json` (sha256 2)" in text
+    assert "| resnet32 evoshift N_p=1 |" in text
+    with pytest.raises(UserError, match="two benchmark files hold resnet20 victims"):
+        cifar10.combine([resnet20, resnet20])
+
+
 def test_page_states_dataset_budget_and_counts():
     doc = {"rows": victims("clean", [0.6]) + victims("evoshift", [0.3]), "victim": RECIPE}
-    text = cifar10_report.markdown(doc, "strength.json", "abc", command="python -m x")
+    text = cifar10_report.markdown([cifar10_report.Source(doc, "strength.json", "abc")],
+                                   command="python -m x")
     counts = verdicts.counts(cifar10.judge_all(doc))
     assert text.startswith("# Reproduction of the paper's CIFAR-10 numbers on cifar10_jpeg75")
     assert "Budget: resnet20 + cropflip, 10 epochs, 10,000 train images" in text
@@ -150,22 +172,20 @@ def test_page_states_dataset_budget_and_counts():
     assert not any(w in text.lower() for w in ("session", "issue", "ticket"))
 
 
-def committed(strength: str, page: str, command: str) -> dict:
-    """The verdicts of the committed strength file ``strength`` (Fig. 10 from the committed
+def committed(strengths: list[str], page: str, command: str) -> dict:
+    """The verdicts of the committed strength files ``strengths`` (Fig. 10 from the committed
     defense file), after checking that ``page`` is what ``command`` writes from them."""
-    with open(os.path.join(REPO, strength), "rb") as f:
-        raw = f.read()
-    doc = json.loads(raw)
+    read = [cifar10_report.read(os.path.join(REPO, p), p) for p in strengths]
     defenses = cifar10_report.read(os.path.join(REPO, DEFENSES), DEFENSES)
-    text = cifar10_report.markdown(doc, strength, hashlib.sha256(raw).hexdigest(),
-                                   command=command, defenses=defenses)
+    text = cifar10_report.markdown(read, command=command, defenses=defenses)
     with open(page) as f:
         assert f.read() == text, "regenerate: " + command
+    doc = cifar10.combine([x.doc for x in read])
     return {n["id"]: n for n in cifar10.judge_all(doc, defenses=defenses.doc)}
 
 
 def test_committed_page_is_the_committed_measurement_judged():
-    v = committed(COMMITTED, PAGE, "python -m studies.reproduce_cifar10")
+    v = committed([COMMITTED, RESNET32], PAGE, "python -m studies.reproduce_cifar10")
     clean, np5 = v["table2.resnet20.clean"], v["table2.resnet20.np5"]
     assert clean["ours"]["n"] == 3 and clean["ours"]["mean"] == pytest.approx(0.6092, abs=1e-4)
     assert clean["verdict"] == "differs"                  # 10 epochs on 10k images: -0.18
@@ -185,7 +205,7 @@ COMMAND_50K = ("python -m studies.reproduce_cifar10 --strength_json=" + STRENGTH
 
 
 def test_committed_50000_image_page_is_that_measurement_judged():
-    v = committed(STRENGTH_50K, PAGE_50K, COMMAND_50K)
+    v = committed([STRENGTH_50K], PAGE_50K, COMMAND_50K)
     clean = v["table2.resnet20.clean"]               # the paper's image budget, 10 epochs
     assert clean["ours"]["n"] == 3 and clean["ours"]["mean"] == pytest.approx(0.772, abs=1e-3)
     assert clean["verdict"] == "matches"
