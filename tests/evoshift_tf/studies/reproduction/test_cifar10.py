@@ -193,7 +193,10 @@ def test_committed_page_is_the_committed_measurement_judged():
     assert np5["ours"]["n"] == 3 and np5["ours"]["mean"] == pytest.approx(0.2640, abs=1e-4)
     assert np5["verdict"] == "inconclusive"               # not below N_p = 1 beyond the spread
     counts = verdicts.counts(list(v.values()))
-    assert counts["inconclusive"] == len(v) - counts["not measured"] - 2 == 6
+    assert counts["inconclusive"] == len(v) - counts["not measured"] - 2 == 7
+    resnet32 = v["table2.resnet32.clean"]                 # the second file's victims
+    assert resnet32["ours"]["mean"] == pytest.approx(0.562, abs=1e-3)
+    assert resnet32["budget"].startswith("resnet32 + cropflip, 10 epochs, 10,000 train images")
     assert v["fig10.attacked"]["ours"]["mean"] > 0.2                  # the filter restores
 
 
