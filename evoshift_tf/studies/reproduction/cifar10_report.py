@@ -21,11 +21,10 @@ SECTIONS = {
 """Report sections by the numbers' ``study``, in order."""
 
 
-def _header(strengths: "list[Source]", epochs: int, command: str,
+def _header(doc: dict, strengths: "list[Source]", epochs: int, command: str,
             defenses: "Source | None") -> list[str]:
     """Dataset, source files, budget per victim model (ours and the paper's), machine,
-    command."""
-    doc = cifar10.combine([x.doc for x in strengths])
+    command; ``doc``: the files ``strengths`` :func:`cifar10.combine`d."""
     mach = doc.get("machine") or {}
     kept, _ = cifar10.select(doc["rows"], epochs)
     summary = cifar10.arms(kept)
@@ -105,7 +104,7 @@ def _page(strengths: list[Source], epochs: int | None, command: str,
     _, epochs = cifar10.select(doc["rows"], epochs)
     nums = cifar10.judge_all(doc, epochs, defenses.doc if defenses else None)
     lines = [f"# Reproduction of the paper's CIFAR-10 numbers on {cifar10.DATASET}", ""]
-    lines += _header(strengths, epochs, command, defenses)
+    lines += _header(doc, strengths, epochs, command, defenses)
     lines += report.summary_lines(nums, report.legend(cifar10.NOT_MEASURED))
     for sid, title in SECTIONS.items():
         rows = [n for n in nums if n["study"] == sid]
