@@ -193,10 +193,12 @@ def test_committed_page_is_the_committed_measurement_judged():
     assert np5["ours"]["n"] == 4 and np5["ours"]["mean"] == pytest.approx(0.2231, abs=1e-4)
     assert np5["verdict"] == "inconclusive"               # search seeds 0 and 1: 0.26, 0.10
     counts = verdicts.counts(list(v.values()))
-    assert counts["inconclusive"] == len(v) - counts["not measured"] - 2 == 7
+    assert counts["inconclusive"] == len(v) - counts["not measured"] - 2 == 9
     resnet32 = v["table2.resnet32.clean"]                 # the second file's victims
     assert resnet32["ours"]["mean"] == pytest.approx(0.562, abs=1e-3)
     assert resnet32["budget"].startswith("resnet32 + cropflip, 10 epochs, 10,000 train images")
+    assert v["table2.resnet32.np1"]["ours"]["n"] == 2                 # search seeds 0 and 1
+    assert v["table2.resnet32.np5"]["ours"]["mean"] == pytest.approx(0.227, abs=1e-3)
     assert v["fig10.attacked"]["ours"]["mean"] > 0.2                  # the filter restores
 
 
