@@ -7,7 +7,8 @@
 Every attack is judged by a GrayNet per ``--victim_seeds`` seed, trained from scratch with Adam 1e-3, batch 128, for
 ``--victim_epochs`` (5) on the *full* poisoned training set (GrayNet / ColorNet victims of one N_p
 train together, :func:`evoshift_tf.strength.judge`; any other ``--victim``, or one with
-``--victim_preprocessing``, is a Keras model trained alone): clean test accuracy, alpha_S (Eq. (12)), alpha_N (Eq. (13)).
+``--victim_preprocessing``, is a Keras model trained alone): clean test accuracy, alpha_S
+(Eq. (12)), alpha_N (Eq. (13)).
 Attacks: the default search (``SearchConfig()``) for each search seed, random placement for each
 seed, Jacobsen et al., One-Pixel Shortcut. A search at N_p > 1 starts from every attack found at
 a smaller N_p (grown by ``attack.extend``; at most ``population - 2``, beside the two baselines)
