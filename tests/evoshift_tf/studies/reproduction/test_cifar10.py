@@ -172,20 +172,20 @@ def test_page_states_dataset_budget_and_counts():
     assert not any(w in text.lower() for w in ("session", "issue", "ticket"))
 
 
-def committed(strengths: list[str], page: str, command: str) -> dict:
+def committed(strengths: list[str], page: str, command: str, tmp_path) -> dict:
     """The verdicts of the committed strength files ``strengths`` (Fig. 10 from the committed
     defense file), after checking that ``page`` is what ``command`` writes from them."""
     read = [cifar10_report.read(os.path.join(REPO, p), p) for p in strengths]
     defenses = cifar10_report.read(os.path.join(REPO, DEFENSES), DEFENSES)
-    text = cifar10_report.markdown(read, command=command, defenses=defenses)
+    written = tmp_path / "page.md"
+    nums = cifar10_report.write(read, str(written), command=command, defenses=defenses)
     with open(page) as f:
-        assert f.read() == text, "regenerate: " + command
-    doc = cifar10.combine([x.doc for x in read])
-    return {n["id"]: n for n in cifar10.judge_all(doc, defenses=defenses.doc)}
+        assert f.read() == written.read_text(), "regenerate: " + command
+    return {n["id"]: n for n in nums}
 
 
-def test_committed_page_is_the_committed_measurement_judged():
-    v = committed([COMMITTED, RESNET32], PAGE, "python -m studies.reproduce_cifar10")
+def test_committed_page_is_the_committed_measurement_judged(tmp_path):
+    v = committed([COMMITTED, RESNET32], PAGE, "python -m studies.reproduce_cifar10", tmp_path)
     clean, np5 = v["table2.resnet20.clean"], v["table2.resnet20.np5"]
     assert clean["ours"]["n"] == 3 and clean["ours"]["mean"] == pytest.approx(0.6092, abs=1e-4)
     assert clean["verdict"] == "differs"                  # 10 epochs on 10k images: -0.18
@@ -210,8 +210,8 @@ COMMAND_50K = ("python -m studies.reproduce_cifar10 --strength_json=" + STRENGTH
                " --out=docs/reproduction_cifar10_50000_images.md")
 
 
-def test_committed_50000_image_page_is_that_measurement_judged():
-    v = committed([STRENGTH_50K], PAGE_50K, COMMAND_50K)
+def test_committed_50000_image_page_is_that_measurement_judged(tmp_path):
+    v = committed([STRENGTH_50K], PAGE_50K, COMMAND_50K, tmp_path)
     clean = v["table2.resnet20.clean"]               # the paper's image budget, 10 epochs
     assert clean["ours"]["n"] == 3 and clean["ours"]["mean"] == pytest.approx(0.772, abs=1e-3)
     assert clean["verdict"] == "matches"
