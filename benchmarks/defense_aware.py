@@ -85,6 +85,9 @@ def define_flags() -> None:
                       "nothing")
     flags.DEFINE_string("attack_dir", "", "where searched attacks are kept (default "
                         "benchmarks/results/attacks_defense_aware_<dataset>)")
+    flags.DEFINE_list("start_attacks", [], "attack files every searched row's search starts "
+                      "from and keeps as finalists (search.run's seed_attacks; e.g. other "
+                      "search seeds' attacks of the same shape)")
 
 
 def searched_through(row: str) -> tuple[str, ...]:
@@ -112,9 +115,20 @@ def _attack_dir(name: str) -> str:
     return FLAGS.attack_dir or os.path.join(RESULTS, f"attacks_defense_aware_{name}")
 
 
+def start_attacks(info: data.DatasetInfo) -> tuple[attack.PixelAttack, ...]:
+    """The ``--start_attacks`` the searches start from (``()`` for a search from scratch)."""
+    return tuple(attack.load(path, info.image_shape, info.num_classes)
+                 for path in FLAGS.start_attacks)
+
+
 def build_attack(row: str, dataset: data.Dataset) -> attack.PixelAttack | None:
     """Row ``row``'s attack: read from the attack folder, the committed reference (plain
-    EvoShift), or made now (searched: minutes to tens of minutes) and saved."""
+    EvoShift), or made now (searched: minutes to tens of minutes, from ``--start_attacks``
+    when given) and saved.
+
+    Raises:
+      app.UsageError: the attack folder holds this row's attack searched from other starts.
+    """
     info = dataset.info
     if row == "clean":
         return None
@@ -125,17 +139,27 @@ def build_attack(row: str, dataset: data.Dataset) -> attack.PixelAttack | None:
     if row == "evoshift" and (FLAGS.evoshift_attack or os.path.exists(reference)):
         return attack.load(FLAGS.evoshift_attack or reference, info.image_shape,
                            info.num_classes)
+    starts = start_attacks(info)
+    started_from = [attack_id(a) for a in starts]
     path = os.path.join(_attack_dir(info.name), f"{row}_seed{FLAGS.search_seed}.json")
     if os.path.exists(path):
-        return attack.load(path, info.image_shape, info.num_classes)
+        found = attack.load(path, info.image_shape, info.num_classes)
+        if found.provenance.get("started_from", []) != started_from:
+            raise app.UsageError(
+                f"{path} was searched from other --start_attacks ("
+                f"{found.provenance.get('started_from', [])}, now {started_from}): "
+                "pass another --attack_dir")
+        return found
     config = search_config(row, info)
-    logging.info("searching %s through %s", row, searched_through(row) or "nothing")
+    logging.info("searching %s through %s%s", row, searched_through(row) or "nothing",
+                 f" from {started_from}" if starts else "")
     start = time.time()
-    result = search.run(dataset, config,
-                        checkpoint_dir=os.path.join(FLAGS.work_dir, info.name, row))
+    work = os.path.join(FLAGS.work_dir, info.name,
+                        row + (f"_from_{'_'.join(started_from)}" if starts else ""))
+    result = search.run(dataset, config, checkpoint_dir=work, seed_attacks=starts)
     found = dataclasses.replace(result.best_attack, provenance={
         **result.best_attack.provenance, "search_seconds": round(time.time() - start, 1),
-        "machine": hardware.machine()})
+        "machine": hardware.machine(), **({"started_from": started_from} if starts else {})})
     attack.save(found, path)
     return found
 
@@ -295,7 +319,9 @@ def main(argv):
               **({"victim_batch_size": FLAGS.victim_batch_size}
                  if FLAGS.victim_batch_size != 128 else {}),
               **({"victim_preprocessing": FLAGS.victim_preprocessing}
-                 if FLAGS.victim_preprocessing else {})}
+                 if FLAGS.victim_preprocessing else {}),
+              **({"start_attacks": [attack_id(a) for a in start_attacks(info)]}
+                 if FLAGS.start_attacks else {})}
     if old:
         saved = old.get("victim_recipe") or {}
         victims.refuse_other_recipe(out, saved, recipe, set(saved) | set(recipe))
