@@ -79,6 +79,36 @@ def test_keras_victims_train_one_per_cell_through_each_defense(tmp_path):
     assert json.load(open(tmp_path / "da.json")) == result
 
 
+def test_a_search_started_from_known_attacks_names_them_and_is_not_mixed_with_others(
+        npz_dataset, tmp_path):
+    """``--start_attacks``: the search starts from another search's attack (kept as a
+    finalist); the attack and the results file name the start, and the attack folder is not
+    reused by a search from other starts (it would be judged as if it were one)."""
+    def defense_aware(*extra):
+        args = [sys.executable, "-m", "benchmarks.defense_aware", f"--dataset={npz_dataset}",
+                "--rows=evoshift_median3", "--columns=none", "--victim_seeds=0",
+                "--train_images=64", "--epochs=1", "--preset=smoke", "--patch_size=2",
+                f"--work_dir={tmp_path / 'work'}", *extra]
+        return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+    first = defense_aware(f"--out={tmp_path / 'a.json'}", f"--attack_dir={tmp_path / 'a'}")
+    assert first.returncode == 0, first.stderr[-3000:]
+    start = tmp_path / "a" / "evoshift_median3_seed0.json"
+    started = defense_aware(f"--out={tmp_path / 'b.json'}", f"--attack_dir={tmp_path / 'b'}",
+                            f"--start_attacks={start}")
+    assert started.returncode == 0, started.stderr[-3000:]
+    start_id = json.load(open(tmp_path / "a.json"))["attacks"]["evoshift_median3"]["attack_id"]
+    found = json.load(open(tmp_path / "b" / "evoshift_median3_seed0.json"))
+    assert found["provenance"]["started_from"] == [start_id]
+    result = json.load(open(tmp_path / "b.json"))
+    assert result["victim_recipe"]["start_attacks"] == [start_id]
+    assert f"from ['{start_id}']" in started.stderr
+    refused = defense_aware(f"--out={tmp_path / 'c.json'}", f"--attack_dir={tmp_path / 'b'}")
+    assert refused.returncode != 0
+    assert "was searched from other --start_attacks" in refused.stderr
+    assert not os.path.exists(tmp_path / "c.json")
+
+
 def test_an_unknown_victim_preprocessing_fails_before_any_work(tmp_path):
     args = [sys.executable, "-m", "benchmarks.defense_aware", "--dataset=/nonexistent",
             "--columns=jpeg10", "--victim=resnet20", "--victim_preprocessing=cropflop"]
