@@ -218,8 +218,10 @@ def judge_num_pixels(dataset, num_pixels: int, victim_seed: int,
             if (n, num_pixels, s, victim_seed, FLAGS.victim_epochs) not in done]
     judges = _judges()
     for batch in judges.batches(todo):
-        logging.info("N_p=%d, victim seed %d: training %d victims together for %d epochs (%s)",
-                     num_pixels, victim_seed, len(batch), FLAGS.victim_epochs,
+        logging.info("N_p=%d, victim seed %d: training %s for %d epochs (%s)",
+                     num_pixels, victim_seed,
+                     "1 victim" if len(batch) == 1 else f"{len(batch)} victims together",
+                     FLAGS.victim_epochs,
                      ", ".join(n if s is None else f"{n} seed {s}" for n, s, _, _ in batch))
         judged = victims.judge([a for _, _, a, _ in batch], dataset, judges, victim_seed)
         yield [{"attack": n, "num_pixels": num_pixels,

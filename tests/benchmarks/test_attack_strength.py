@@ -80,4 +80,4 @@ def test_keras_victims_are_saved_one_by_one(npz_dataset, tmp_path):
     assert first_seen == 1
     assert [r["attack"] for r in json.loads(path.read_text())["rows"]] == [
         "random", "jacobsen", "clean"]
-    assert stderr.count("training 1 victims together") == 3
+    assert stderr.count("training 1 victim for") == 3

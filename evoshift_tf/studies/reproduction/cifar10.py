@@ -51,7 +51,7 @@ PAPER_PSNR_DB = {1: 14.42, 10: 11.06}
 """Sec. VIII-I: VAE-GAN PSNR of CIFAR-10 reconstructions, trained on EvoShift N_p (dB)."""
 NAMES = {"resnet20": "ResNet-20", "resnet32": "ResNet-32", "densenet40": "DenseNet-40",
          "colornet": "ColorNet", "graynet": "GrayNet"}
-NOT_MEASURED = ("the benchmark file has no such arm, or the number needs a study or dataset "
+NOT_MEASURED = ("no benchmark file read has such an arm, or the number needs a study or dataset "
                 f"not run on {DATASET} (the row says which)")
 """What *not measured* means in the CIFAR-10 report's legend."""
 

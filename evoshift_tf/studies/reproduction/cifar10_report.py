@@ -62,10 +62,10 @@ def _budget(recipe: dict, arms: list[dict], epochs: int) -> str:
 
 
 def _measurements(doc: dict, epochs: int) -> list[str]:
-    """Every arm of the file, with or without a paper number."""
+    """Every arm of the benchmark files (combined), with or without a paper number."""
     kept, _ = cifar10.select(doc["rows"], epochs)
     summary = cifar10.arms(kept)
-    return ["## Every arm of the benchmark file", "",
+    return ["## Every arm measured", "",
             f"Mean ± std over the arm's victims (n), clean test accuracy after the last of "
             f"{epochs} epochs and at the best epoch (peak). Attacks without a paper number "
             "(OPS, random placement) are shown as measured; alpha_S and alpha_N have no paper "
