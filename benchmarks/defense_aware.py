@@ -154,8 +154,8 @@ def build_attack(row: str, dataset: data.Dataset) -> attack.PixelAttack | None:
     logging.info("searching %s through %s%s", row, searched_through(row) or "nothing",
                  f" from {started_from}" if starts else "")
     start = time.time()
-    work = os.path.join(FLAGS.work_dir, info.name,
-                        row + (f"_from_{'_'.join(started_from)}" if starts else ""))
+    work = os.path.join(FLAGS.work_dir, info.name, f"{row}_seed{FLAGS.search_seed}"
+                        + (f"_from_{'_'.join(started_from)}" if starts else ""))
     result = search.run(dataset, config, checkpoint_dir=work, seed_attacks=starts)
     found = dataclasses.replace(result.best_attack, provenance={
         **result.best_attack.provenance, "search_seconds": round(time.time() - start, 1),

@@ -107,6 +107,11 @@ def test_a_search_started_from_known_attacks_names_them_and_is_not_mixed_with_ot
     assert refused.returncode != 0
     assert "was searched from other --start_attacks" in refused.stderr
     assert not os.path.exists(tmp_path / "c.json")
+    other_seed = defense_aware(f"--out={tmp_path / 'd.json'}", f"--attack_dir={tmp_path / 'b'}",
+                               f"--start_attacks={start}", "--search_seed=1")
+    assert other_seed.returncode == 0, other_seed.stderr[-3000:]    # its own checkpoint folder
+    assert sorted(os.listdir(tmp_path / "b")) == ["evoshift_median3_seed0.json",
+                                                  "evoshift_median3_seed1.json"]
 
 
 def test_an_unknown_victim_preprocessing_fails_before_any_work(tmp_path):
