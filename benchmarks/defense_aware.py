@@ -11,6 +11,7 @@ patches *through* a defense (``SearchConfig.defenses``: median3, jpeg10, augment
 ``defense_cost=max``; not default rows: ``evoshift_all_mean``, their mean, and
 ``evoshift_all_and_none``, the worst case over undefended training too, since a defender may
 also train plainly); One-Pixel Shortcut, Jacobsen et al. and random placement (N_p = 1).
+``--start_attacks`` (attack files) starts every search from known attacks, kept as finalists.
 
 Columns (``--columns``): victims trained through each defense (:mod:`benchmarks.victims`:
 GrayNet / ColorNet train every row's victim together in one population, from the same weights
@@ -121,10 +122,11 @@ def start_attacks(info: data.DatasetInfo) -> tuple[attack.PixelAttack, ...]:
                  for path in FLAGS.start_attacks)
 
 
-def build_attack(row: str, dataset: data.Dataset) -> attack.PixelAttack | None:
+def build_attack(row: str, dataset: data.Dataset,
+                 starts: tuple[attack.PixelAttack, ...] = ()) -> attack.PixelAttack | None:
     """Row ``row``'s attack: read from the attack folder, the committed reference (plain
-    EvoShift), or made now (searched: minutes to tens of minutes, from ``--start_attacks``
-    when given) and saved.
+    EvoShift), or made now (searched: minutes to tens of minutes, from ``starts``, the
+    ``--start_attacks``, when given) and saved.
 
     Raises:
       app.UsageError: the attack folder holds this row's attack searched from other starts.
@@ -139,7 +141,6 @@ def build_attack(row: str, dataset: data.Dataset) -> attack.PixelAttack | None:
     if row == "evoshift" and (FLAGS.evoshift_attack or os.path.exists(reference)):
         return attack.load(FLAGS.evoshift_attack or reference, info.image_shape,
                            info.num_classes)
-    starts = start_attacks(info)
     started_from = [attack_id(a) for a in starts]
     path = os.path.join(_attack_dir(info.name), f"{row}_seed{FLAGS.search_seed}.json")
     if os.path.exists(path):
@@ -311,6 +312,7 @@ def main(argv):
     out = FLAGS.out or os.path.join(RESULTS, f"defense_aware_{info.name}.json")
     old = json.load(open(out)) if os.path.exists(out) else {}
     search_overrides = overrides.parse_search_overrides(FLAGS.search_overrides)
+    starts = start_attacks(info)
     recipe = {"train_images": FLAGS.train_images, "epochs": FLAGS.epochs,
               "test_images": len(dataset.test), "search_preset": FLAGS.preset,
               **({"search_overrides": search_overrides} if search_overrides else {}),
@@ -320,15 +322,14 @@ def main(argv):
                  if FLAGS.victim_batch_size != 128 else {}),
               **({"victim_preprocessing": FLAGS.victim_preprocessing}
                  if FLAGS.victim_preprocessing else {}),
-              **({"start_attacks": [attack_id(a) for a in start_attacks(info)]}
-                 if FLAGS.start_attacks else {})}
+              **({"start_attacks": [attack_id(a) for a in starts]} if starts else {})}
     if old:
         saved = old.get("victim_recipe") or {}
         victims.refuse_other_recipe(out, saved, recipe, set(saved) | set(recipe))
     cached = old.get("rows", [])
     attacks, describes = {}, old.get("attacks", {})
     for row in FLAGS.rows:
-        attacks[row] = build_attack(row, dataset)
+        attacks[row] = build_attack(row, dataset, starts)
         if attack_id(attacks[row]) != describes.get(row, {}).get("attack_id"):
             describes[row] = {"attack_id": attack_id(attacks[row]),
                               "searched_through": list(searched_through(row)),
