@@ -145,11 +145,10 @@ def build_attack(row: str, dataset: data.Dataset,
     path = os.path.join(_attack_dir(info.name), f"{row}_seed{FLAGS.search_seed}.json")
     if os.path.exists(path):
         found = attack.load(path, info.image_shape, info.num_classes)
-        if found.provenance.get("started_from", []) != started_from:
-            raise app.UsageError(
-                f"{path} was searched from other --start_attacks ("
-                f"{found.provenance.get('started_from', [])}, now {started_from}): "
-                "pass another --attack_dir")
+        saved = found.provenance.get("started_from", [])
+        if saved != started_from:
+            raise app.UsageError(f"{path} was searched from other --start_attacks ({saved}, "
+                                 f"now {started_from}): pass another --attack_dir")
         return found
     config = search_config(row, info)
     logging.info("searching %s through %s%s", row, searched_through(row) or "nothing",
