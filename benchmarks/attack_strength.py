@@ -116,7 +116,8 @@ def evoshift_attack(dataset, num_pixels: int, seed: int) -> tuple[attack.PixelAt
     config = dataclasses.replace(config, model=config.search_model(dataset.info.image_shape[-1]))
     if os.path.exists(path):
         a = attack.load(path)
-        _check_cached_config(a, config, path)
+        overrides_lib.check_cached_config(a, config, path,
+                                          "use another --out_dir or delete the file")
         return a, a.provenance["search_seconds"]
     starts = _starting_attacks(num_pixels, search.seed_attack_room(config))
     t = time.time()
@@ -128,19 +129,6 @@ def evoshift_attack(dataset, num_pixels: int, seed: int) -> tuple[attack.PixelAt
         "started_from": [s.provenance["config"]["num_pixels"] for s in starts]})
     attack.save(a, path)
     return a, seconds
-
-
-def _check_cached_config(cached: attack.PixelAttack, config: search.SearchConfig, path: str):
-    """A cached attack is reused only if it was searched with ``config`` (on the fields its file
-    records: a field added since is not compared); else a usage error."""
-    saved = dict(cached.provenance.get("config", {}))
-    if saved.get("model") == "auto":               # searched before the model was resolved
-        saved["model"] = config.model
-    diff = {k: (saved[k], v) for k, v in dataclasses.asdict(config).items()
-            if k in saved and saved[k] != v}
-    if diff:
-        raise app.UsageError(f"{path} was searched with another config (saved, asked: {diff}); "
-                             "use another --out_dir or delete the file")
 
 
 def attacks_for(dataset, num_pixels: int) -> list[tuple[str, int | None, attack.PixelAttack, float | None]]:

@@ -129,7 +129,8 @@ def build_attack(row: str, dataset: data.Dataset,
     ``--start_attacks``, when given) and saved.
 
     Raises:
-      app.UsageError: the attack folder holds this row's attack searched from other starts.
+      app.UsageError: the attack folder holds this row's attack searched from other starts
+        or with another search config (``--preset``, ``--search_overrides``, patch size).
     """
     info = dataset.info
     if row == "clean":
@@ -142,6 +143,7 @@ def build_attack(row: str, dataset: data.Dataset,
         return attack.load(FLAGS.evoshift_attack or reference, info.image_shape,
                            info.num_classes)
     started_from = [attack_id(a) for a in starts]
+    config = search_config(row, info)
     path = os.path.join(_attack_dir(info.name), f"{row}_seed{FLAGS.search_seed}.json")
     if os.path.exists(path):
         found = attack.load(path, info.image_shape, info.num_classes)
@@ -149,8 +151,8 @@ def build_attack(row: str, dataset: data.Dataset,
         if saved != started_from:
             raise app.UsageError(f"{path} was searched from other --start_attacks ({saved}, "
                                  f"now {started_from}): pass another --attack_dir")
+        overrides.check_cached_config(found, config, path, "pass another --attack_dir")
         return found
-    config = search_config(row, info)
     logging.info("searching %s through %s%s", row, searched_through(row) or "nothing",
                  f" from {started_from}" if starts else "")
     start = time.time()

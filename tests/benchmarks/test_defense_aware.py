@@ -79,11 +79,12 @@ def test_keras_victims_train_one_per_cell_through_each_defense(tmp_path):
     assert json.load(open(tmp_path / "da.json")) == result
 
 
-def test_a_search_started_from_known_attacks_names_them_and_is_not_mixed_with_others(
+def test_a_started_search_names_its_starts_and_a_cached_attack_serves_only_its_own_search(
         npz_dataset, tmp_path):
     """``--start_attacks``: the search starts from another search's attack (kept as a
-    finalist); the attack and the results file name the start, and the attack folder is not
-    reused by a search from other starts (it would be judged as if it were one)."""
+    finalist); the attack and the results file name the start. The attack folder is not
+    reused by a search from other starts or with another config (it would be judged as if it
+    were that search's attack)."""
     def defense_aware(*extra):
         args = [sys.executable, "-m", "benchmarks.defense_aware", f"--dataset={npz_dataset}",
                 "--rows=evoshift_median3", "--columns=none", "--victim_seeds=0",
@@ -93,6 +94,12 @@ def test_a_search_started_from_known_attacks_names_them_and_is_not_mixed_with_ot
 
     first = defense_aware(f"--out={tmp_path / 'a.json'}", f"--attack_dir={tmp_path / 'a'}")
     assert first.returncode == 0, first.stderr[-3000:]
+    other_config = defense_aware(f"--out={tmp_path / 'e.json'}", f"--attack_dir={tmp_path / 'a'}",
+                                 "--patch_size=3")
+    assert other_config.returncode != 0
+    assert "was searched with another config" in other_config.stderr
+    assert "'patch_size': (2, 3)" in other_config.stderr
+    assert not os.path.exists(tmp_path / "e.json")
     start = tmp_path / "a" / "evoshift_median3_seed0.json"
     started = defense_aware(f"--out={tmp_path / 'b.json'}", f"--attack_dir={tmp_path / 'b'}",
                             f"--start_attacks={start}")
