@@ -125,7 +125,7 @@ def _flag_error(error, prog: str) -> str:
 # ---------------------------------------------------------------- running an absl entry point
 
 @contextlib.contextmanager
-def _quiet_native_stderr(enabled: bool):
+def quiet_native_stderr(enabled: bool):
     """Hide what TensorFlow's C++ side prints while it is imported (oneDNN, CUDA probing),
     so that a command's errors are readable. Python exceptions still surface after it."""
     if not enabled:
@@ -169,14 +169,23 @@ def quiet_tensorflow(enabled: bool = True) -> None:
         handler.addFilter(_HideTensorFlowInfo())
 
 
+def import_tensorflow(verbose: bool = False) -> None:
+    """Import TensorFlow and let it probe its devices, with what its C++ side prints meanwhile
+    (oneDNN, "failed call to cuInit" on a machine without a GPU) and its INFO log lines hidden
+    unless ``verbose``; ``TF_CPP_MIN_LOG_LEVEL`` set in the environment is kept."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with quiet_native_stderr(not verbose):
+        import tensorflow
+        tensorflow.config.list_physical_devices("GPU")     # the CUDA probe, here and quietly
+        quiet_tensorflow(not verbose)
+
+
 def _import(module: str, command: str, verbose: bool):
     """``module``, with TensorFlow imported first (quietly unless ``verbose``): most commands
     need it, some only once they run."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        with _quiet_native_stderr(not verbose):
-            import tensorflow  # noqa: F401
-            quiet_tensorflow(not verbose)
+        import_tensorflow(verbose)
+        with quiet_native_stderr(not verbose):
             return importlib.import_module(module)
     except ModuleNotFoundError as e:
         if e.name != module:

@@ -128,6 +128,7 @@ def test_an_unknown_victim_preprocessing_fails_before_any_work(tmp_path):
     assert done.returncode != 0
     assert "cropflop" in done.stderr
     assert "nonexistent" not in done.stderr
+    assert "oneDNN" not in done.stderr                  # TensorFlow's start-up lines hidden
 
 
 def test_the_heat_map_keeps_columns_outside_the_default_list():

@@ -4,6 +4,8 @@ crop and flip, and rows that are written per victim and reused. The training tes
 
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,6 +13,8 @@ import pytest
 from benchmarks import torch_victim
 from evoshift_tf import attack, image_folder
 from tests.image_folders import make_folder
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 CLASSES = ("cat", "airplane", "bird")
 
@@ -98,3 +102,15 @@ def test_rows_written_per_victim_and_reused(folder, tmp_path):
     assert not any("epoch 1/" in line for line in lines)
     assert json.load(open(out)) == saved
     os.remove(path)
+
+
+def test_the_script_runs_where_tensorflow_is_not_installed():
+    """The GPU machine it is written for has PyTorch and no TensorFlow: its help comes up with
+    TensorFlow made unimportable."""
+    code = ("import sys, runpy; sys.modules['tensorflow'] = None; "
+            "sys.argv = ['torch_victim', '--help']; "
+            "runpy.run_module('benchmarks.torch_victim', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "--dataset" in done.stdout

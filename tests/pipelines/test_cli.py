@@ -164,6 +164,8 @@ def test_ingest_and_train_a_user_model_through_the_command(work, installed):
                       installed, check_rc=0)
     assert "train_victim: wrote model to" in result.stdout
     assert artifacts.is_complete(str(work / "run" / "train" / "model"))
+    for native in ("cuInit", "oneDNN", "cuda_platform"):   # TensorFlow's C++ start-up lines
+        assert native not in result.stderr
 
 
 # ---------------------------------------------------------------- in process: classification
