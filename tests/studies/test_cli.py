@@ -73,4 +73,5 @@ def test_a_one_attack_study_script_runs_end_to_end(tmp_path, npz_dataset, tiny_g
     done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "| no-reg | 1 |" in done.stdout
+    assert "oneDNN" not in done.stderr and "cuInit" not in done.stderr  # TensorFlow's C++ lines
     assert json.loads((out / "fig7_regularizers.json").read_text())["budget"]["epochs"] == 1
