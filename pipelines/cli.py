@@ -160,13 +160,16 @@ class _HideTensorFlowInfo:
 
 def quiet_tensorflow(enabled: bool = True) -> None:
     """Hide TensorFlow's INFO lines from a command's log (warnings and errors stay), so that
-    the progress lines are readable; ``--verbose`` keeps them."""
+    the progress lines are readable; ``--verbose`` keeps them. They reach the log through absl's
+    handler and through the ``tensorflow`` logger's own (``INFO:tensorflow:Assets written``)."""
+    import logging as std_logging
+
     from absl import logging
-    handler = logging.get_absl_handler()
-    for f in [f for f in handler.filters if isinstance(f, _HideTensorFlowInfo)]:
-        handler.removeFilter(f)
-    if enabled:
-        handler.addFilter(_HideTensorFlowInfo())
+    for target in (logging.get_absl_handler(), std_logging.getLogger("tensorflow")):
+        for f in [f for f in target.filters if isinstance(f, _HideTensorFlowInfo)]:
+            target.removeFilter(f)
+        if enabled:
+            target.addFilter(_HideTensorFlowInfo())
 
 
 def import_tensorflow(verbose: bool = False) -> None:

@@ -166,6 +166,7 @@ def test_ingest_and_train_a_user_model_through_the_command(work, installed):
     assert artifacts.is_complete(str(work / "run" / "train" / "model"))
     for native in ("cuInit", "oneDNN", "cuda_platform"):   # TensorFlow's C++ start-up lines
         assert native not in result.stderr
+    assert "Assets written" not in result.stdout + result.stderr   # TensorFlow's INFO lines
 
 
 # ---------------------------------------------------------------- in process: classification
@@ -232,6 +233,7 @@ def test_tensorflows_info_lines_are_hidden_unless_verbose():
         cli.quiet_tensorflow(True)
         cli.quiet_tensorflow(True)                  # idempotent: one filter
         assert not handler.filter(record(tf_file))
+        assert not std_logging.getLogger("tensorflow").filter(record(tf_file))  # own handler
         assert handler.filter(record(tf_file, std_logging.WARNING))
         assert handler.filter(record(os.path.join(REPO, "pipelines", "local_runner.py")))
         cli.quiet_tensorflow(False)                 # --verbose
