@@ -190,6 +190,8 @@ def test_committed_page_is_the_committed_measurement_judged(tmp_path):
     assert clean["ours"]["n"] == 3 and clean["ours"]["mean"] == pytest.approx(0.6092, abs=1e-4)
     assert clean["verdict"] == "differs"                  # 10 epochs on 10k images: -0.18
     assert v["table2.resnet20.np1"]["verdict"] == "trend holds, size differs"
+    assert v["table2.resnet20.np1"]["ours"]["n"] == 4               # search seeds 0-3
+    assert v["table2.resnet20.np1"]["ours"]["mean"] == pytest.approx(0.216, abs=1e-3)
     assert np5["ours"]["n"] == 8 and np5["ours"]["mean"] == pytest.approx(0.178, abs=1e-3)
     assert np5["verdict"] == "inconclusive"               # search seeds 0-2: 0.26, 0.10, 0.16
     counts = verdicts.counts(list(v.values()))
@@ -220,7 +222,8 @@ def test_committed_50000_image_page_is_that_measurement_judged(tmp_path):
     assert clean["ours"]["n"] == 3 and clean["ours"]["mean"] == pytest.approx(0.772, abs=1e-3)
     assert clean["verdict"] == "matches"
     assert "all 50,000 train images" in clean["budget"]
-    assert v["table2.resnet20.np1"]["ours"]["n"] == 3
+    np1 = v["table2.resnet20.np1"]                   # search seeds 0-3: 0.303, 0.102, 0.173, 0.237
+    assert np1["ours"]["n"] == 4 and np1["ours"]["mean"] == pytest.approx(0.204, abs=1e-3)
     np5 = v["table2.resnet20.np5"]                   # search seeds 0-2: 0.269, 0.100, 0.109
     assert np5["ours"]["n"] == 3 and np5["ours"]["mean"] == pytest.approx(0.159, abs=1e-3)
     assert np5["verdict"] == "inconclusive"
