@@ -224,7 +224,7 @@ def test_committed_50000_image_page_is_that_measurement_judged(tmp_path):
     assert "all 50,000 train images" in clean["budget"]
     np1 = v["table2.resnet20.np1"]                   # search seeds 0-3: 0.303, 0.102, 0.173, 0.237
     assert np1["ours"]["n"] == 4 and np1["ours"]["mean"] == pytest.approx(0.204, abs=1e-3)
-    np5 = v["table2.resnet20.np5"]                   # search seeds 0-2: 0.269, 0.100, 0.109
-    assert np5["ours"]["n"] == 3 and np5["ours"]["mean"] == pytest.approx(0.159, abs=1e-3)
+    np5 = v["table2.resnet20.np5"]                   # search seeds 0-3: 0.269, 0.100, 0.109, 0.100
+    assert np5["ours"]["n"] == 4 and np5["ours"]["mean"] == pytest.approx(0.145, abs=1e-3)
     assert np5["verdict"] == "inconclusive"
     assert v["sec8j.random"]["verdict"] != "not measured"
