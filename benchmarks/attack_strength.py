@@ -168,9 +168,20 @@ def victim_recipe() -> dict:
             "seeds": [int(v) for v in FLAGS.victim_seeds]}
 
 
-PER_ROW = ("epochs", "seeds")
-"""Recipe fields every row records itself (``victim_epochs``, ``victim_seed``): rows that
-differ in them share a file; rows that differ in any other field do not."""
+PER_ROW = {"epochs": "victim_epochs", "seeds": "victim_seed"}
+"""Recipe fields every row records itself (recipe field -> row field): rows that differ in them
+share a file; rows that differ in any other field do not."""
+
+
+def file_recipe(rows: list[dict]) -> dict:
+    """The JSON's ``victim``: :func:`victim_recipe` with the per-row fields as the rows hold
+    them (``epochs`` one number, or the sorted list when the rows differ; ``seeds`` sorted),
+    not as the last invocation asked."""
+    held = {k: sorted({r[field] for r in rows if r.get(field) is not None})
+            for k, field in PER_ROW.items()}
+    if len(held["epochs"]) == 1:
+        held["epochs"] = held["epochs"][0]
+    return {**victim_recipe(), **{k: v for k, v in held.items() if v != []}}
 
 
 def _check_same_victims(path: str, saved: dict) -> None:
@@ -185,7 +196,7 @@ def _check_same_victims(path: str, saved: dict) -> None:
 def _save(path: str, rows: list[dict]) -> None:
     atomic.write_json(path, {"rows": rows, "machine": machine(),
                              "search_overrides": search_overrides(),
-                             "victim": victim_recipe()})
+                             "victim": file_recipe(rows)})
 
 
 def _judges() -> victims.Judges:
@@ -252,8 +263,10 @@ def plot_title(recipe: dict, dataset: str) -> str:
     steps = "+".join(recipe.get("preprocessing") or [])
     images = recipe.get("train_images", "all")
     images = f"{images:,}" if isinstance(images, int) else images
+    epochs = recipe.get("epochs", "?")
+    epochs = "/".join(map(str, epochs)) if isinstance(epochs, list) else epochs
     return (f"{recipe.get('model', '?')} victims{' ' + steps if steps else ''}, "
-            f"{recipe.get('epochs', '?')} epochs on {images} poisoned training images, "
+            f"{epochs} epochs on {images} poisoned training images, "
             f"{dataset}")
 
 
@@ -290,7 +303,7 @@ def main(argv):
             for judged in judge_num_pixels(dataset, n, v, rows):
                 rows += judged
                 _save(json_path, rows)           # each finished victim survives a crash
-    report(rows, json_path, victim_recipe(), machine())
+    report(rows, json_path, file_recipe(rows), machine())
     print("wrote", json_path)
 
 

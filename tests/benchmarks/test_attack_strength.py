@@ -50,6 +50,12 @@ def test_rows_attacks_and_plot_then_a_rerun_reuses_them(npz_dataset, tmp_path):
     assert os.path.getsize(os.path.join(out, "attack_strength_tiny.png")) > 1000
     assert "| evoshift | 0." in replot.stdout
     assert "(graynet victims, 1 epochs on all poisoned training images, tiny)" in replot.stdout
+    more = _run(npz_dataset, out, extra=["--victim_seeds=1", "--attacks=clean"])
+    assert more.returncode == 0, more.stderr[-3000:]
+    cached = _run(npz_dataset, out)        # asks for seed 0 only: the file still holds both
+    assert cached.returncode == 0, cached.stderr[-3000:]
+    victim = json.load(open(os.path.join(out, "attack_strength_tiny.json")))["victim"]
+    assert victim["seeds"] == [0, 1] and victim["epochs"] == 1
     changed = _run(npz_dataset, out, SMOKE.replace('"generations": 2', '"generations": 3'))
     assert changed.returncode != 0
     assert "was searched with another config" in changed.stderr
