@@ -1,7 +1,14 @@
 """search: EvoShift (CMA-ES, Algorithm 1) on a Dataset's training split -> PixelAttack +
 SearchHistory. The search checkpoints every generation in ``work_dir`` and resumes there, and
 writes each generation's history row as TensorBoard scalars ``search/<field>`` (best and mean
-cost, ...) to ``<run_root>/tensorboard/<step>`` (:func:`components.artifacts.tensorboard_dir`)."""
+cost, ...) to ``<run_root>/tensorboard/<step>`` (:func:`components.artifacts.tensorboard_dir`).
+
+With the optional input ``start_attack`` (an attack artifact: a baseline's, an earlier search's,
+an imported one) the search starts from that attack (``search.run``'s ``seed_attacks``): it is
+evaluated in the first generation and kept as a finalist, and it is returned unless a found
+attack beats it by ``start_margin`` standard errors; with ``start_sigma`` > 0 the search is a
+local one around it. It must match the dataset's image shape and classes; one with fewer pixels
+than ``num_pixels`` grows (``attack.extend``: N_p = 1 -> 5, as the strength benchmark does)."""
 
 from __future__ import annotations
 
@@ -26,12 +33,14 @@ def execute(inputs, outputs, params, work_dir):
     config = configs.from_dict(search.SearchConfig, params)
     monitor = (data.balanced_subset(dataset.test, monitor_per_class, dataset.info.num_classes)
                if monitor_per_class > 0 else None)
+    starts = ((artifacts.load_attack(inputs["start_attack"], dataset.info),)
+              if "start_attack" in inputs else ())
     checkpoint_dir = os.path.join(work_dir, "search")
     tensorboard = TensorBoardScalars(artifacts.tensorboard_dir(outputs["history"]),
                                      fresh=not _has_files(checkpoint_dir))
     try:
         result = search.run(dataset, config, checkpoint_dir=checkpoint_dir, monitor=monitor,
-                            callbacks=(tensorboard,))
+                            callbacks=(tensorboard,), seed_attacks=starts)
     finally:
         tensorboard.close()
     from evoshift_tf import attack
@@ -82,7 +91,8 @@ def _write_csv(path, rows):
 
 
 SPEC = base.ComponentSpec(
-    name="search", inputs={"dataset": artifacts.DATASET},
+    name="search", inputs={"dataset": artifacts.DATASET, "start_attack": artifacts.ATTACK},
+    optional_inputs=("start_attack",),
     outputs={"attack": artifacts.ATTACK, "history": artifacts.HISTORY},
     parameters={**base.params_from_config(search.SearchConfig,
                                           configs.field_docs(search.SearchConfig)),

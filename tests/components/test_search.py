@@ -49,3 +49,28 @@ def test_search_writes_tensorboard_scalars_per_generation(tmp_path, npz_dataset)
     _search(run, ds, str(tmp_path / "work2"))
     assert len(glob.glob(os.path.join(logdir, "events.out.tfevents.*"))) == 1
     assert sorted(_scalars(logdir)["search/best_cost"]) == [0, 1]
+
+
+def test_search_started_from_an_attack_artifact_keeps_it_unless_beaten(tmp_path, npz_dataset):
+    """``evoshift search --start_attack=<attack folder>``: a known attack (here One-Pixel
+    Shortcut's, N_p = 1, grown to the search's 2 pixels) is a finalist, and with a margin no
+    found attack can beat it is what the search returns."""
+    from components import baseline
+    run = str(tmp_path / "run")
+    ds = os.path.join(run, "ingest", "dataset")
+    base.run_executor(ingest.SPEC, {}, {"dataset": ds}, {"dataset": npz_dataset})
+    start = os.path.join(run, "ops", "attack")
+    base.run_executor(baseline.SPEC, {"dataset": ds}, {"attack": start},
+                      {"method": "ops", "num_pixels": 1})
+    out = os.path.join(run, "search", "attack")
+    base.run_executor(search.SPEC, {"dataset": ds, "start_attack": start},
+                      {"attack": out, "history": os.path.join(run, "search", "history")},
+                      {**SMOKE, "num_pixels": 2, "finalists": 4, "selection_per_class": 0,
+                       "start_margin": 1e6}, work_dir=str(tmp_path / "work"))
+    ops, found = artifacts.load_attack(start), artifacts.load_attack(out)
+    rows = found.provenance["selection"]
+    assert [r["is_start"] for r in rows].count(True) == 1
+    assert next(r for r in rows if r["chosen"])["is_start"]
+    assert found.num_pixels == 2
+    assert (found.positions[:, 0] == ops.positions[:, 0]).all()
+    assert artifacts.read_metadata(out)["inputs"]["start_attack"]
