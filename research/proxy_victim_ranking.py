@@ -9,9 +9,10 @@ EvoShift seeds, baselines and random draws): the benchmark's victim (ResNet-20 w
 Adam, batch 128, float32) on ``--proxy_images`` class-balanced images of the attack's own
 10,000-image training subset for ``--proxy_epochs`` epochs, measured on ``--heldout_images``
 training images outside that subset (the attacker's data; the test set stays unseen, Sec. V-C).
-It then reads the full victims (``--full_json``: 10 epochs on all 10,000 images, clean test
-accuracy) and prints, per proxy, Spearman's rank correlation with them over all attacks and the
-EvoShift seed each rule would pick per N_p (proxy, search cost) with that seed's full victim.
+It then reads the full victims (``--full_jsons``: 10 epochs on the 10,000 images and on all
+50,000; final and peak clean test accuracy) and prints, per proxy and reference, Spearman's rank
+correlation over all attacks and the EvoShift seed each rule would pick per N_p (lowest proxy,
+lowest search cost) with that seed's full victim.
 Each proxy victim is cached in the JSON as soon as it is measured; a rerun resumes.
 Writes ``research/results/proxy_victim_ranking.json``.
 """
@@ -35,8 +36,10 @@ def define_flags() -> None:
     flags.DEFINE_string("dataset", None, "CIFAR-10 image folder (train/<class>, test/<class>)")
     flags.DEFINE_string("attack_dir", "benchmarks/results/attacks_cifar10_jpeg75",
                         "the attacks to rank (strength-benchmark file names)")
-    flags.DEFINE_string("full_json", "benchmarks/results/attack_strength_cifar10_jpeg75.json",
-                        "the full victims of those attacks (the strength benchmark's rows)")
+    flags.DEFINE_list("full_jsons", [
+        "benchmarks/results/attack_strength_cifar10_jpeg75.json",
+        "benchmarks/results/cifar10_jpeg75_50000_images/attack_strength_cifar10_jpeg75.json"],
+        "the full victims of those attacks (strength-benchmark files: 10,000 and 50,000 images)")
     flags.DEFINE_integer("train_images", 10000, "the strength benchmark's training subset, "
                          "which the attacks were searched on and the proxies sample from")
     flags.DEFINE_list("proxy_images", ["2000", "4000"], "proxy training images, one per proxy")
@@ -70,15 +73,23 @@ def proxy_splits(dataset: data.Dataset, train_images: int, proxy_images: int,
     return proxy_train, heldout
 
 
-def full_victims(path: str) -> dict[tuple, float]:
-    """Mean full-victim clean test accuracy per (attack, num_pixels, search_seed)."""
-    with open(path) as f:
-        rows = json.load(f)["rows"]
-    stats = summary.aggregate([r for r in rows if r["attack"] != "clean"],
-                              ("clean_test_accuracy",),
-                              by=("attack", "num_pixels", "search_seed"))
-    return {(s["attack"], s["num_pixels"], s["search_seed"]): s["clean_test_accuracy_mean"]
-            for s in stats}
+FULL_FIELDS = {"final": "clean_test_accuracy", "peak": "peak_test_accuracy"}
+
+
+def full_victims(paths: list[str]) -> dict[str, dict[tuple, float]]:
+    """``{"<training images> <final|peak>": {(attack, num_pixels, search_seed): mean clean test
+    accuracy of its full victims}}``, one reference per file and field."""
+    out = {}
+    for path in paths:
+        with open(path) as f:
+            doc = json.load(f)
+        images = doc["victim"]["train_images"]
+        rows = [r for r in doc["rows"] if r["attack"] != "clean"]
+        for label, field in FULL_FIELDS.items():
+            stats = summary.aggregate(rows, (field,), by=("attack", "num_pixels", "search_seed"))
+            out[f"{images} {label}"] = {(s["attack"], s["num_pixels"], s["search_seed"]):
+                                        s[f"{field}_mean"] for s in stats}
+    return out
 
 
 def picks(proxy: dict[tuple, float], full: dict[tuple, float],
@@ -126,8 +137,9 @@ def measure(dataset, named: dict, rows: list[dict]) -> list[dict]:
     return rows
 
 
-def report(rows: list[dict], full: dict, search_cost: dict) -> dict:
-    """Per proxy: Spearman with the full victims over all attacks, and the seed picks."""
+def report(rows: list[dict], references: dict[str, dict], search_cost: dict) -> dict:
+    """Per proxy: its held-out accuracy beside every full reference, Spearman with each over
+    all attacks, and each reference's seed picks."""
     out = {}
     for images, epochs in sorted({(r["proxy_images"], r["proxy_epochs"]) for r in rows}):
         stats = summary.aggregate([r for r in rows if r["proxy_images"] == images
@@ -135,23 +147,31 @@ def report(rows: list[dict], full: dict, search_cost: dict) -> dict:
                                   by=("attack", "num_pixels", "search_seed"))
         proxy = {(s["attack"], s["num_pixels"], s["search_seed"]): s["heldout_accuracy_mean"]
                  for s in stats}
-        keys = sorted((k for k in proxy if k in full), key=str)
+        keys = sorted(proxy, key=str)
         name = f"{images} images x {epochs} epochs"
-        out[name] = {"spearman_all": summary.rank_correlation([proxy[k] for k in keys], [full[k] for k in keys]),
-                     "attacks": len(keys), "picks": picks(proxy, full, search_cost),
-                     "proxy": {"_".join(map(str, k)): v for k, v in proxy.items()}}
-        print(f"\n## proxy {name}: Spearman with the full victims over {len(keys)} attacks "
-              f"{out[name]['spearman_all']:+.2f}")
+        out[name] = {"proxy": {"_".join(map(str, k)): v for k, v in proxy.items()},
+                     "victims": sorted({r["victim_seed"] for r in rows
+                                        if r["proxy_images"] == images
+                                        and r["proxy_epochs"] == epochs}), "references": {}}
+        print(f"\n## proxy {name} (victim seeds {out[name]['victims']})")
         print(summary.markdown_table(
-            ("attack", "N_p", "seed", "proxy held-out accuracy", "full victim"),
-            ((k[0], k[1], "-" if k[2] is None else k[2], f"{proxy[k]:.3f}", f"{full[k]:.3f}")
+            ("attack", "N_p", "seed", "proxy", *references),
+            ((k[0], k[1], "-" if k[2] is None else k[2], f"{proxy[k]:.3f}",
+              *(f"{ref[k]:.3f}" if k in ref else "-" for ref in references.values()))
              for k in keys)))
-        for p in out[name]["picks"]:
-            print(f"N_p = {p['num_pixels']}, seeds {p['seeds']}: within-seed Spearman "
-                  f"{p['spearman_within']:+.2f}; proxy picks seed {p['proxy_pick']} "
-                  f"(full {p['proxy_pick_full']:.3f}), search cost picks seed {p['cost_pick']} "
-                  f"(full {p['cost_pick_full']:.3f}); mean {p['mean_full']:.3f}, best "
-                  f"{p['best_full']:.3f}")
+        for label, ref in references.items():
+            both = [k for k in keys if k in ref]
+            got = {"attacks": len(both), "spearman_all": summary.rank_correlation(
+                       [proxy[k] for k in both], [ref[k] for k in both]),
+                   "picks": picks(proxy, ref, search_cost)}
+            out[name]["references"][label] = got
+            print(f"{label}: Spearman over {len(both)} attacks {got['spearman_all']:+.2f}; "
+                  + "; ".join(f"N_p = {p['num_pixels']}: within seeds "
+                              f"{p['spearman_within']:+.2f}, proxy picks seed {p['proxy_pick']}"
+                              f" ({p['proxy_pick_full']:.3f}), cost picks seed "
+                              f"{p['cost_pick']} ({p['cost_pick_full']:.3f}), mean "
+                              f"{p['mean_full']:.3f}, best {p['best_full']:.3f}"
+                              for p in got["picks"]))
     return out
 
 
@@ -175,7 +195,7 @@ def main(argv):
         named = {n: attack.load(os.path.join(FLAGS.attack_dir, n))
                  for n in sorted(os.listdir(FLAGS.attack_dir)) if n.endswith(".json")}
         rows = measure(dataset, named, rows)
-    summaries = report(rows, full_victims(FLAGS.full_json), search_costs(FLAGS.attack_dir))
+    summaries = report(rows, full_victims(FLAGS.full_jsons), search_costs(FLAGS.attack_dir))
     atomic.write_json(FLAGS.out, {"rows": rows, "machine": saved.get("machine") or hardware.machine(),
                                   "summaries": summaries})
     print("wrote", FLAGS.out)
