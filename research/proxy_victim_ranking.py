@@ -65,9 +65,9 @@ def proxy_splits(dataset: data.Dataset, train_images: int, proxy_images: int,
     default seed, so the proxies train on images the search saw and are measured on ones it did
     not."""
     c = dataset.info.num_classes
-    rng_subset = data.balanced_subset(dataset.train, train_images // c, c)
-    proxy_train = data.balanced_subset(rng_subset, proxy_images // c, c, seed=1)
-    seen = {im.tobytes() for im in rng_subset.x}
+    searched = data.balanced_subset(dataset.train, train_images // c, c)
+    proxy_train = data.balanced_subset(searched, proxy_images // c, c, seed=1)
+    seen = {im.tobytes() for im in searched.x}
     outside = np.flatnonzero([im.tobytes() not in seen for im in dataset.train.x])
     heldout = data.balanced_subset(dataset.train.take(outside), heldout_images // c, c, seed=2)
     return proxy_train, heldout
@@ -108,8 +108,8 @@ def picks(proxy: dict[tuple, float], full: dict[tuple, float],
                     "cost_pick": by_cost[2], "cost_pick_full": full[by_cost],
                     "mean_full": float(np.mean([full[k] for k in seeds])),
                     "best_full": min(full[k] for k in seeds),
-                    "spearman_within": summary.rank_correlation([proxy[k] for k in seeds],
-                                                [full[k] for k in seeds])})
+                    "spearman_within": summary.rank_correlation(
+                        [proxy[k] for k in seeds], [full[k] for k in seeds])})
     return out
 
 
@@ -190,6 +190,8 @@ def main(argv):
     logging.set_verbosity(logging.INFO)
     saved = json.load(open(FLAGS.out)) if os.path.exists(FLAGS.out) else {}
     rows = saved.get("rows", [])
+    if len(FLAGS.proxy_images) != len(FLAGS.proxy_epochs):
+        raise app.UsageError("--proxy_images and --proxy_epochs pair up: give as many of each")
     if FLAGS.dataset:
         dataset = data.load(FLAGS.dataset)
         named = {n: attack.load(os.path.join(FLAGS.attack_dir, n))
