@@ -147,6 +147,8 @@ def report(rows: list[dict], references: dict[str, dict], search_cost: dict) -> 
                                   by=("attack", "num_pixels", "search_seed"))
         proxy = {(s["attack"], s["num_pixels"], s["search_seed"]): s["heldout_accuracy_mean"]
                  for s in stats}
+        shown = {(s["attack"], s["num_pixels"], s["search_seed"]):
+                 summary.fmt(s, "heldout_accuracy") for s in stats}
         keys = sorted(proxy, key=str)
         name = f"{images} images x {epochs} epochs"
         out[name] = {"proxy": {"_".join(map(str, k)): v for k, v in proxy.items()},
@@ -155,8 +157,8 @@ def report(rows: list[dict], references: dict[str, dict], search_cost: dict) -> 
                                         and r["proxy_epochs"] == epochs}), "references": {}}
         print(f"\n## proxy {name} (victim seeds {out[name]['victims']})")
         print(summary.markdown_table(
-            ("attack", "N_p", "seed", "proxy", *references),
-            ((k[0], k[1], "-" if k[2] is None else k[2], f"{proxy[k]:.3f}",
+            ("attack", "N_p", "seed", "proxy (mean ± std over its victims)", *references),
+            ((k[0], k[1], "-" if k[2] is None else k[2], shown[k],
               *(f"{ref[k]:.3f}" if k in ref else "-" for ref in references.values()))
              for k in keys)))
         for label, ref in references.items():
