@@ -177,31 +177,30 @@ def report(rows: list[dict], references: dict[str, dict], search_cost: dict) -> 
     return out
 
 
-def search_costs(attack_dir: str) -> dict[tuple, float]:
-    """Each EvoShift attack's own search cost (its provenance's ``best_cost``)."""
-    costs = {}
-    for name in os.listdir(attack_dir):
-        if name.startswith("evoshift_") and name.endswith(".json"):
-            costs[attack_key(name)] = attack.load(os.path.join(attack_dir, name)
-                                                  ).provenance["best_cost"]
-    return costs
+def search_costs(named: dict[str, attack.PixelAttack]) -> dict[tuple, float]:
+    """Each EvoShift attack's own search cost (its provenance's ``best_cost``), by
+    :func:`attack_key`."""
+    return {attack_key(name): a.provenance["best_cost"] for name, a in named.items()
+            if name.startswith("evoshift_")}
 
 
 def main(argv):
     del argv
     logging.set_verbosity(logging.INFO)
-    saved = json.load(open(FLAGS.out)) if os.path.exists(FLAGS.out) else {}
+    saved = {}
+    if os.path.exists(FLAGS.out):
+        with open(FLAGS.out) as f:
+            saved = json.load(f)
     rows = saved.get("rows", [])
     if len(FLAGS.proxy_images) != len(FLAGS.proxy_epochs):
         raise app.UsageError("--proxy_images and --proxy_epochs pair up: give as many of each")
+    named = {n: attack.load(os.path.join(FLAGS.attack_dir, n))
+             for n in sorted(os.listdir(FLAGS.attack_dir)) if n.endswith(".json")}
     if FLAGS.dataset:
-        dataset = data.load(FLAGS.dataset)
-        named = {n: attack.load(os.path.join(FLAGS.attack_dir, n))
-                 for n in sorted(os.listdir(FLAGS.attack_dir)) if n.endswith(".json")}
-        rows = measure(dataset, named, rows)
-    summaries = report(rows, full_victims(FLAGS.full_jsons), search_costs(FLAGS.attack_dir))
-    atomic.write_json(FLAGS.out, {"rows": rows, "machine": saved.get("machine") or hardware.machine(),
-                                  "summaries": summaries})
+        rows = measure(data.load(FLAGS.dataset), named, rows)
+    summaries = report(rows, full_victims(FLAGS.full_jsons), search_costs(named))
+    atomic.write_json(FLAGS.out, {"rows": rows, "summaries": summaries,
+                                  "machine": saved.get("machine") or hardware.machine()})
     print("wrote", FLAGS.out)
 
 

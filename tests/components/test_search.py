@@ -6,7 +6,7 @@ import os
 
 import tensorflow as tf
 
-from components import artifacts, base, ingest, search
+from components import artifacts, base, baseline, ingest, search
 
 SMOKE = dict(population=4, generations=2, per_class=20, holdout_per_class=10,
              discriminator_images=40, discriminator_epochs=1, batch_size=16, epochs=1,
@@ -55,7 +55,6 @@ def test_search_started_from_an_attack_artifact_keeps_it_unless_beaten(tmp_path,
     """``evoshift search --start_attack=<attack folder>``: a known attack (here One-Pixel
     Shortcut's, N_p = 1, grown to the search's 2 pixels) is a finalist, and with a margin no
     found attack can beat it is what the search returns."""
-    from components import baseline
     run = str(tmp_path / "run")
     ds = os.path.join(run, "ingest", "dataset")
     base.run_executor(ingest.SPEC, {}, {"dataset": ds}, {"dataset": npz_dataset})
